@@ -1,0 +1,358 @@
+"""The page: wires the DOM, the API client and the upload manager together.
+
+This is the only place that knows the page's element ids. It signs the
+user in, turns chosen and dropped files into queue items, forwards button
+clicks to the manager, and shows messages in the page's live region.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import time
+import uuid
+
+import js
+from pyodide.ffi import JsException, create_once_callable, create_proxy, to_js
+
+from app.config import AppConfig
+from app.errors import ConfigError, HttpError, NetworkError, UploaderError
+from app.format import format_size
+from app.manager import ManagerHooks, UploadManager
+from app.model import FileInfo, UploadItem, UploadOptions
+from app.presenter import summarize_queue
+from app.browser.api import ApiClient, Session
+from app.browser.connectivity import Connectivity
+from app.browser.downloads import save_url
+from app.browser.history import HistoryPanel
+from app.browser.view import QueueView
+from app.browser.xhr import XhrTransport
+
+__all__ = ["Page", "start"]
+
+log = logging.getLogger(__name__)
+
+# How long a message stays in the message area, and how many are shown.
+_MESSAGE_MS = 8000
+_MAX_MESSAGES = 4
+
+
+def _element(element_id: str):
+    return js.document.getElementById(element_id)
+
+
+class Page:
+    """The running uploader page."""
+
+    def __init__(self, config: AppConfig) -> None:
+        self.config = config
+        self.api = ApiClient(config)
+        self.session: Session | None = None
+        self.username: str | None = None
+        self._proxies: list = []
+        self.manager = UploadManager(
+            config,
+            XhrTransport(),
+            token=lambda: self.session.token if self.session else None,
+            clock=time.time,
+            sleep=asyncio.sleep,
+            random=random.random,
+            new_id=lambda: uuid.uuid4().hex[:12],
+            new_key=lambda: str(uuid.uuid4()),
+            is_offline=lambda: not js.navigator.onLine,
+            hooks=ManagerHooks(
+                item_added=self._on_item_added,
+                transfer_failed=lambda item: self.connectivity.transfer_failed(),
+                item_changed=lambda item: self.view.mark(item),
+                item_removed=self._on_item_removed,
+                item_succeeded=self._on_item_succeeded,
+                message=self.show_message,
+                hook_failed=self._on_hook_failed,
+            ),
+        )
+        self.view = QueueView(
+            _element("queue"),
+            clock=time.time,
+            max_attempts=lambda: self.manager.policy.max_attempts,
+            on_action=self._on_row_action,
+            after_redraw=self._update_summary,
+        )
+        self.history = HistoryPanel(
+            _element("history"), _element("history-empty"), self.api, self.show_message
+        )
+        self._download_urls: dict[str, str] = {}
+        self.connectivity = Connectivity(
+            self.manager, self.api.health, _element("offline-banner"), self.show_message
+        )
+
+    # Start-up and sign-in.
+
+    async def start(self) -> None:
+        self._bind_events()
+        _element("limit-size").textContent = format_size(self.config.max_file_bytes)
+        _element("startup").hidden = True
+        try:
+            session = await self.api.refresh()
+        except (HttpError, NetworkError):
+            self._show_sign_in()
+        else:
+            await self._signed_in(session, None)
+        js.window.uploaderReady = True
+        log.info("Uploader ready")
+
+    def _bind_events(self) -> None:
+        self._listen(_element("sign-in-form"), "submit", self._on_sign_in)
+        self._listen(_element("sign-out"), "click", self._on_sign_out)
+        self._listen(_element("file-input"), "change", self._on_file_input)
+        self._listen(_element("retry-all"), "click", self._on_retry_all)
+        self._listen(_element("clear-completed"), "click", self._on_clear_completed)
+        self._listen(_element("history-refresh"), "click", self._on_history_refresh)
+        self._listen(_element("opt-synonym"), "input", self._on_synonym_input)
+        drop_zone = _element("drop-zone")
+        for event in ("dragenter", "dragover"):
+            self._listen(drop_zone, event, self._on_drag_over)
+        self._listen(drop_zone, "dragleave", self._on_drag_leave)
+        self._listen(drop_zone, "drop", self._on_drop)
+
+    def _listen(self, js_target, event: str, handler) -> None:
+        proxy = create_proxy(handler)
+        self._proxies.append(proxy)
+        js_target.addEventListener(event, proxy)
+
+    def _show_sign_in(self, reason: str | None = None) -> None:
+        _element("workspace").hidden = True
+        _element("account").hidden = True
+        _element("sign-in").hidden = False
+        if reason:
+            _element("sign-in-reason").textContent = reason
+        _element("username").focus()
+
+    async def _signed_in(self, session: Session, username: str | None) -> None:
+        self.session = session
+        if username:
+            self.username = username
+        _element("sign-in").hidden = True
+        _element("workspace").hidden = False
+        _element("account").hidden = False
+        _element("account-name").textContent = self.username or "Signed in"
+        self.manager.pump()
+        await self.history.load(session.token)
+
+    def _on_sign_in(self, js_event) -> None:
+        js_event.preventDefault()
+        asyncio.ensure_future(self._sign_in())
+
+    async def _sign_in(self) -> None:
+        username = str(_element("username").value).strip()
+        password = str(_element("password").value)
+        error_text = _element("sign-in-error")
+        if not username or not password:
+            error_text.textContent = "Enter your username and password."
+            return
+        error_text.textContent = ""
+        try:
+            session = await self.api.login(username, password)
+        except (HttpError, NetworkError) as error:
+            error_text.textContent = error.message
+            return
+        _element("password").value = ""
+        await self._signed_in(session, username)
+        self.show_message(f"Signed in as {username}.", "info")
+
+    def _on_sign_out(self, js_event) -> None:
+        asyncio.ensure_future(self._sign_out())
+
+    async def _sign_out(self) -> None:
+        for item in self.manager.queue.active():
+            self.manager.cancel(item.id)
+        self.session = None
+        try:
+            await self.api.logout()
+        except (HttpError, NetworkError) as error:
+            log.warning("Sign-out request failed: %s", error.message)
+        self.history.clear()
+        self._show_sign_in("You are signed out.")
+
+    # Adding files.
+
+    def _on_file_input(self, js_event) -> None:
+        js_input = js_event.target
+        self.add_files(js_input.files)
+        js_input.value = ""
+
+    def _on_drag_over(self, js_event) -> None:
+        js_event.preventDefault()
+        _element("drop-zone").classList.add("dragging")
+
+    def _on_drag_leave(self, js_event) -> None:
+        _element("drop-zone").classList.remove("dragging")
+
+    def _on_drop(self, js_event) -> None:
+        js_event.preventDefault()
+        _element("drop-zone").classList.remove("dragging")
+        if js_event.dataTransfer is not None:
+            self.add_files(js_event.dataTransfer.files)
+
+    def add_files(self, js_files) -> None:
+        """Queue the files of a FileList; the File objects stay in JavaScript."""
+        count = int(js_files.length)
+        if count == 0:
+            return
+        limit = self.config.max_files_per_selection
+        if count > limit:
+            self.show_message(
+                f"{count} files were chosen; only the first {limit} were added. "
+                "Add the rest in another selection.",
+                "warning",
+            )
+            count = limit
+        infos = []
+        for index in range(count):
+            js_file = js_files.item(index)
+            infos.append(
+                FileInfo(
+                    name=str(js_file.name),
+                    size=int(js_file.size),
+                    type=str(js_file.type),
+                    last_modified=int(js_file.lastModified),
+                    source=js_file,
+                )
+            )
+        result = self.manager.add_files(infos, self._current_options())
+        self._report_added(result)
+
+    def _current_options(self) -> UploadOptions:
+        return UploadOptions.from_inputs(
+            str(_element("opt-mode").value),
+            str(_element("opt-synonym").value),
+            str(_element("opt-language").value),
+            str(_element("opt-freeze").value),
+        )
+
+    def _report_added(self, result) -> None:
+        if result.added:
+            count = len(result.added)
+            self.show_message(
+                f"Added {count} file{'s' if count != 1 else ''} to the queue.", "info"
+            )
+        for item in result.rejected:
+            self.show_message(item.error or "A file was rejected.", "error")
+        for text in result.skipped:
+            self.show_message(f"{text} It was not added again.", "warning")
+
+    def _on_synonym_input(self, js_event) -> None:
+        _element("opt-synonym-value").textContent = f"{js_event.target.value} %"
+
+    # Queue actions.
+
+    def _on_row_action(self, action: str, item_id: str) -> None:
+        if action == "cancel":
+            self.manager.cancel(item_id)
+        elif action == "retry":
+            self.manager.retry(item_id)
+        elif action == "remove":
+            self.manager.remove(item_id)
+        elif action == "download":
+            self._download(item_id)
+
+    def _on_retry_all(self, js_event) -> None:
+        count = self.manager.retry_all_failed()
+        if count:
+            self.show_message(f"Retrying {count} failed file{'s' if count != 1 else ''}.", "info")
+        else:
+            self.show_message("No failed files can be retried.", "info")
+
+    def _on_clear_completed(self, js_event) -> None:
+        count = self.manager.clear_completed()
+        self.show_message(
+            f"Cleared {count} completed file{'s' if count != 1 else ''}.", "info"
+        )
+
+    def _on_history_refresh(self, js_event) -> None:
+        if self.session:
+            asyncio.ensure_future(self.history.load(self.session.token))
+
+    def _download(self, item_id: str) -> None:
+        item = self.manager.queue.get(item_id)
+        url = self._download_urls.get(item_id)
+        if item is None or url is None:
+            self.show_message("That file is no longer available to download.", "error")
+            return
+        save_url(url, item.result_name or item.file.name)
+
+    # Manager hooks.
+
+    def _on_item_added(self, item: UploadItem) -> None:
+        self.view.add(item)
+
+    def _on_item_removed(self, item: UploadItem) -> None:
+        url = self._download_urls.pop(item.id, None)
+        if url is not None:
+            js.URL.revokeObjectURL(url)
+        self.view.remove(item)
+
+    def _on_item_succeeded(self, item: UploadItem) -> None:
+        self._download_urls[item.id] = str(js.URL.createObjectURL(item.result.body))
+        log.info("File %s succeeded after %d attempt(s)", item.id, item.attempts)
+        if self.session:
+            self.history.schedule_load(self.session.token)
+
+    def _on_hook_failed(self, where: str, error: BaseException) -> None:
+        log.error("Error in %s: %r", where, error)
+        self.show_message(f"Something went wrong while updating the page: {error}", "error")
+
+    def _update_summary(self) -> None:
+        queue = self.manager.queue
+        _element("queue-empty").hidden = len(queue) > 0
+        _element("queue-summary").textContent = summarize_queue(queue)
+
+    # Messages.
+
+    def show_message(self, text: str, level: str = "info") -> None:
+        region = _element("messages")
+        js_message = js.document.createElement("div")
+        js_message.className = f"message {level}"
+        js_message.textContent = text
+        region.appendChild(js_message)
+        while region.children.length > _MAX_MESSAGES:
+            region.firstElementChild.remove()
+        js.setTimeout(create_once_callable(js_message.remove), _MESSAGE_MS)
+
+
+async def load_config() -> AppConfig:
+    """Read `config.json` beside the page; a missing file means the defaults."""
+    try:
+        js_init = to_js({"cache": "no-store"}, dict_converter=js.Object.fromEntries)
+        js_response = await js.fetch("./config.json", js_init)
+    except JsException as error:
+        raise ConfigError(f"Could not read config.json: {error}") from error
+    if int(js_response.status) == 404:
+        return AppConfig()
+    if not js_response.ok:
+        raise ConfigError(
+            f"Could not read config.json: the server answered HTTP {js_response.status}."
+        )
+    text = str(await js_response.text())
+    try:
+        values = json.loads(text)
+    except ValueError as error:
+        raise ConfigError(
+            f"config.json is not valid JSON ({error}). Fix the file and reload."
+        ) from error
+    return AppConfig.from_mapping(values)
+
+
+async def start() -> None:
+    """Start the uploader, or show why it cannot start."""
+    try:
+        config = await load_config()
+    except UploaderError as error:
+        log.error("Invalid configuration: %s", error.message)
+        startup = _element("startup")
+        startup.textContent = f"The uploader cannot start: {error.message}"
+        startup.classList.add("form-error")
+        return
+    page = Page(config)
+    await page.start()

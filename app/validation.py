@@ -1,0 +1,49 @@
+"""Checks made on a chosen file before any request is sent.
+
+A file that fails gets a `failed` row with the reason, and the server
+never sees it. The server checks the same things again, by content.
+"""
+
+from __future__ import annotations
+
+from app.config import AppConfig
+from app.errors import ValidationError
+from app.format import format_size
+from app.model import FileInfo
+
+__all__ = ["check_file", "display_name"]
+
+# Longest file name shown in full; longer ones are shortened in the middle.
+_MAX_DISPLAY_NAME = 120
+
+
+def check_file(info: FileInfo, config: AppConfig) -> None:
+    """Raise `ValidationError` with a message a person can act on."""
+    name = display_name(info.name)
+    if not info.name.strip():
+        raise ValidationError("The file has no name. Rename it and add it again.")
+    if info.size <= 0:
+        raise ValidationError(
+            f"“{name}” is empty (0 bytes). Choose a file that contains text."
+        )
+    if info.size > config.max_file_bytes:
+        raise ValidationError(
+            f"“{name}” is {format_size(info.size)}, larger than the "
+            f"{format_size(config.max_file_bytes)} limit. Split it or choose a "
+            "smaller file."
+        )
+    if info.extension not in config.allowed_extensions:
+        accepted = ", ".join(config.allowed_extensions)
+        shown = info.extension or "no extension"
+        raise ValidationError(
+            f"“{name}” has {shown}; this service accepts {accepted} files."
+        )
+
+
+def display_name(name: str) -> str:
+    """Return the name with control characters replaced and a bounded length."""
+    cleaned = "".join("\N{REPLACEMENT CHARACTER}" if ord(c) < 32 else c for c in name)
+    if len(cleaned) <= _MAX_DISPLAY_NAME:
+        return cleaned
+    half = (_MAX_DISPLAY_NAME - 1) // 2
+    return cleaned[:half] + "…" + cleaned[-half:]

@@ -1,0 +1,70 @@
+"""Tests of the texts and buttons each row shows."""
+
+from __future__ import annotations
+
+from app.model import FileInfo, UploadItem, UploadOptions, UploadQueue, UploadStatus
+from app.presenter import present_item, summarize_queue
+from app.transport import UploadResponse
+
+S = UploadStatus
+
+
+def make_item(status, **fields):
+    info = FileInfo(name="<b>x</b>.txt", size=2048, type="text/plain", last_modified=1)
+    item = UploadItem(
+        id="a", file=info, options=UploadOptions(), idempotency_key="k", status=status
+    )
+    for name, value in fields.items():
+        setattr(item, name, value)
+    return item
+
+
+def test_presenter_retrying_counts_down():
+    item = make_item(S.RETRYING, attempts=1, next_retry_at=103.0, error="HTTP 503.")
+    view = present_item(item, now=100.2, max_attempts=4)
+    assert view.detail == "HTTP 503. Attempt 2 of 4, next try in 3 s."
+    assert view.actions == ("Cancel",)
+
+
+def test_presenter_retrying_after_manual_retry_counts_fresh_budget():
+    item = make_item(S.RETRYING, attempts=5, budget_start=4, next_retry_at=101.0)
+    view = present_item(item, now=100.0, max_attempts=4)
+    assert "Attempt 2 of 4" in view.detail
+
+
+def test_presenter_uploading_never_shows_full_before_sent():
+    item = make_item(S.UPLOADING, loaded=2047, total=2048, attempts=1)
+    assert present_item(item, 0, 4).percent == 99
+
+
+def test_presenter_processing_is_full_bar():
+    view = present_item(make_item(S.PROCESSING), 0, 4)
+    assert view.percent == 100
+    assert "processing" in view.badge.lower()
+
+
+def test_presenter_uploading_shows_speed_and_time_left():
+    item = make_item(S.UPLOADING, loaded=1024, total=2048, attempts=1)
+    item.meter.add(0.0, 0)
+    item.meter.add(1.0, 1024)
+    detail = present_item(item, 1.0, 4).detail
+    assert "1.0 KB of 2.0 KB" in detail
+    assert "1.0 KB/s" in detail
+    assert "1 s left" in detail
+
+
+def test_presenter_actions_by_status():
+    assert present_item(make_item(S.SUCCEEDED, result=UploadResponse(200, None, "o.txt", "text/plain", 10)), 0, 4).actions == ("Download", "Remove")
+    assert present_item(make_item(S.FAILED, retryable=True), 0, 4).actions == ("Retry", "Remove")
+    assert present_item(make_item(S.FAILED, retryable=False), 0, 4).actions == ("Remove",)
+    assert present_item(make_item(S.CANCELLED), 0, 4).actions == ("Retry", "Remove")
+
+
+def test_presenter_keeps_name_as_plain_text():
+    assert present_item(make_item(S.QUEUED), 0, 4).name == "<b>x</b>.txt"
+
+
+def test_summary_lists_nonzero_counts():
+    queue = UploadQueue()
+    queue.add(make_item(S.QUEUED))
+    assert summarize_queue(queue) == "1 queued"
