@@ -53,6 +53,14 @@ def _add_server_arguments(parser: argparse.ArgumentParser, defaults: Settings) -
         help="folder with index.html and app/ (default: the repository root)",
     )
     parser.add_argument(
+        "--bench-peers",
+        dest="bench_peers_dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="also serve the files of DIR at /bench/ (the benchmark's comparison pages)",
+    )
+    parser.add_argument(
         "--test-controls",
         action="store_true",
         help="enable the /__test__/ endpoints for scripted faults",

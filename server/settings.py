@@ -34,6 +34,9 @@ class Settings:
     access_token_ttl: int = 900
     refresh_token_ttl: int = 14 * 24 * 3600
     max_upload_bytes: int = 50 * MIB
+    # Folder served at /bench/ for the benchmark's comparison pages; None
+    # serves nothing there.
+    bench_peers_dir: Path | None = None
 
     @property
     def secure_cookies(self) -> bool:

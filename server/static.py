@@ -2,7 +2,8 @@
 
 Only these paths are served: ``/`` and ``/index.html``, ``/pyscript.toml``,
 ``/config.json``, ``.py`` files under ``/app/``, and any file under
-``/assets/`` and ``/runtime/``. Everything else in the site folder (the
+``/assets/`` and ``/runtime/``. With ``--bench-peers DIR``, any file under
+``DIR`` is also served at ``/bench/``. Everything else in the site folder (the
 server, its data, tests, dotfiles) returns 404. Path segments that are empty,
 ``.``, ``..`` or start with a dot are rejected, so a request cannot leave
 those folders. Symbolic links inside them are followed, because the runtime
@@ -78,6 +79,14 @@ async def runtime_file(request: web.Request) -> web.FileResponse:
     )
 
 
+@routes.get("/bench/{path:.+}")
+async def bench_peer_file(request: web.Request) -> web.FileResponse:
+    folder = services_of(request).settings.bench_peers_dir
+    if folder is None:
+        raise _not_found(request)
+    return _serve(request, request.match_info["path"], folder=folder)
+
+
 def content_type_for(path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix in _CONTENT_TYPES:
@@ -87,12 +96,18 @@ def content_type_for(path: Path) -> str:
 
 
 def _serve(
-    request: web.Request, relative: str, *, cache: str = _NO_CACHE
+    request: web.Request,
+    relative: str,
+    *,
+    cache: str = _NO_CACHE,
+    folder: Path | None = None,
 ) -> web.FileResponse:
+    """Serve `relative` from `folder`, by default the site folder."""
     segments = relative.split("/")
     if any(_is_unsafe_segment(segment) for segment in segments):
         raise _not_found(request)
-    path = services_of(request).settings.site_dir.joinpath(*segments)
+    base = folder if folder is not None else services_of(request).settings.site_dir
+    path = base.joinpath(*segments)
     if not path.is_file():
         raise _not_found(request)
 

@@ -11,6 +11,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from server.__main__ import parse_settings
+
 REPOSITORY = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 20
 
@@ -67,3 +69,11 @@ def test_cli_serves_health(tmp_path: Path):
     assert stats["uploadsStarted"] == 0
     assert (tmp_path / "data" / "server.sqlite3").is_file()
     assert exit_code == 0
+
+
+def test_cli_parses_bench_peers(tmp_path: Path):
+    default = parse_settings([])
+    given = parse_settings(["--bench-peers", str(tmp_path)])
+
+    assert default.bench_peers_dir is None
+    assert given.bench_peers_dir == tmp_path

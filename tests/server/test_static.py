@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
+from server import Settings, create_app
 from tests.server.support import Api
 
 
@@ -109,3 +112,33 @@ async def test_wrong_method_json_405(api: Api):
     assert response.status == 405
     assert (await response.json())["error"]["code"] == "METHOD_NOT_ALLOWED"
     assert "POST" in response.headers["Allow"]
+
+
+async def test_bench_peers_absent_by_default(api: Api):
+    response = await api.client.get("/bench/plain.html")
+
+    assert response.status == 404
+
+
+async def test_bench_peers_served_from_folder(
+    aiohttp_client, settings: Settings, tmp_path: Path
+):
+    peers = tmp_path / "peers"
+    peers.mkdir()
+    (peers / "plain.html").write_text("<!doctype html><title>Plain</title>")
+    (peers / "plain.js").write_text("export {};\n")
+    (peers / ".secret").write_text("SECRET=1\n")
+    client = await aiohttp_client(
+        create_app(replace(settings, bench_peers_dir=peers))
+    )
+
+    page = await client.get("/bench/plain.html")
+    script = await client.get("/bench/plain.js")
+    hidden = await client.get("/bench/.secret")
+    outside = await client.get("/bench/..%2Fsite%2Findex.html")
+
+    assert page.status == 200
+    assert "<title>Plain</title>" in await page.text()
+    assert script.headers["Content-Type"].startswith("text/javascript")
+    assert hidden.status == 404
+    assert outside.status == 404
