@@ -48,6 +48,9 @@ ACTIVE_STATUSES = frozenset({S.UPLOADING, S.PROCESSING, S.RETRYING})
 # Statuses that wait for a slot, a connection or a sign-in and then go on.
 PENDING_STATUSES = frozenset({S.QUEUED, S.PAUSED, S.INTERRUPTED, S.AUTH_REQUIRED})
 
+# Statuses after which the same file may be added again.
+_FINISHED = frozenset({S.SUCCEEDED, S.CANCELLED, S.FAILED})
+
 _TRANSITIONS: dict[UploadStatus, frozenset[UploadStatus]] = {
     S.QUEUED: frozenset({S.UPLOADING, S.PAUSED, S.CANCELLED, S.FAILED, S.AUTH_REQUIRED}),
     S.UPLOADING: frozenset(
@@ -142,13 +145,14 @@ class FileInfo:
         dot = self.name.rfind(".")
         return self.name[dot:].lower() if dot > 0 else ""
 
+    @property
+    def identity(self) -> tuple[str, int, int]:
+        """Name, size and modification time: all a page can tell files apart by."""
+        return (self.name, self.size, self.last_modified)
+
     def same_file(self, other: FileInfo) -> bool:
         """Tell whether both describe the same file on disk, as far as a page can."""
-        return (self.name, self.size, self.last_modified) == (
-            other.name,
-            other.size,
-            other.last_modified,
-        )
+        return self.identity == other.identity
 
 
 @dataclass(eq=False)
@@ -244,11 +248,19 @@ class UploadQueue:
     def find_same_file(self, info: FileInfo) -> UploadItem | None:
         """Return an unfinished item for the same file, if one is queued."""
         for item in self._items.values():
-            if item.status in (S.SUCCEEDED, S.CANCELLED, S.FAILED):
+            if item.status in _FINISHED:
                 continue
             if item.file.same_file(info):
                 return item
         return None
+
+    def unfinished_identities(self) -> set[tuple[str, int, int]]:
+        """Return the `FileInfo.identity` of every unfinished item."""
+        return {
+            item.file.identity
+            for item in self._items.values()
+            if item.status not in _FINISHED
+        }
 
     def counts(self) -> dict[UploadStatus, int]:
         counts = {status: 0 for status in UploadStatus}

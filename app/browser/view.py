@@ -2,12 +2,18 @@
 
 Progress events arrive many times a second per upload. Rows are marked
 dirty and redrawn together in the next animation frame, and only the
-properties that changed are written to the DOM. Every text is set with
-`textContent`, never as HTML, so a file named like a tag stays text.
+properties that changed are written to the DOM. New rows are created in
+animation frames too, in the order the files were added. Each frame stops
+creating and redrawing rows after `_FRAME_BUDGET` seconds and leaves the
+rest to the next frame, so adding thousands of files at once never blocks
+the page for long. Every text is set with `textContent`, never as HTML, so
+a file named like a tag stays text.
 """
 
 from __future__ import annotations
 
+import time
+from collections import deque
 from collections.abc import Callable
 
 import js
@@ -21,34 +27,60 @@ __all__ = ["QueueView"]
 # When the tab is hidden the browser stops animation frames; a timer keeps
 # rows current at a lower rate.
 _HIDDEN_REDRAW_MS = 250
+# Seconds of row work per frame. It keeps each task well under the 50 ms
+# that browsers report as a long task, while a burst of new rows may cost
+# a few frames.
+_FRAME_BUDGET = 0.025
+
+
+def _row_template():
+    """Build the element tree that every row is cloned from."""
+    js_root = js.document.createElement("li")
+    js_root.className = "row"
+    main = _child(js_root, "div", "row-main")
+    _child(main, "div", "row-name")
+    _child(main, "div", "row-meta")
+    _child(js_root, "div", "row-actions")
+    progress = _child(js_root, "div", "row-progress")
+    js_bar = _child(progress, "div", "bar")
+    js_bar.setAttribute("role", "progressbar")
+    js_bar.setAttribute("aria-valuemin", "0")
+    js_bar.setAttribute("aria-valuemax", "100")
+    _child(js_bar, "div", "bar-fill")
+    _child(progress, "span", "row-percent")
+    status = _child(js_root, "p", "row-status")
+    _child(status, "span", "badge")
+    _child(status, "span", "detail")
+    return js_root
+
+
+# The elements of a row that change, in document order.
+_ROW_PARTS = ".row-name, .row-meta, .row-actions, .bar, .bar-fill, .row-percent, .badge, .detail"
 
 
 class _Row:
-    """The elements of one row and the values they show."""
+    """The elements of one row and the values they show.
 
-    def __init__(self, item_id: str) -> None:
-        doc = js.document
-        self.js_root = doc.createElement("li")
-        self.js_root.className = "row"
+    A row is a clone of `js_source`, whose elements already show `shown`,
+    so `update` writes only what differs from it.
+    """
+
+    def __init__(self, js_source, shown: RowView | None, item_id: str) -> None:
+        # A clone and one query instead of a call per element, because calls
+        # from Python into JavaScript dominate the cost of a row.
+        self.js_root = js_source.cloneNode(True)
         self.js_root.dataset.fileId = item_id
-
-        main = _child(self.js_root, "div", "row-main")
-        self.js_name = _child(main, "div", "row-name")
-        self.js_meta = _child(main, "div", "row-meta")
-        self.js_actions = _child(self.js_root, "div", "row-actions")
-
-        progress = _child(self.js_root, "div", "row-progress")
-        self.js_bar = _child(progress, "div", "bar")
-        self.js_bar.setAttribute("role", "progressbar")
-        self.js_bar.setAttribute("aria-valuemin", "0")
-        self.js_bar.setAttribute("aria-valuemax", "100")
-        self.js_fill = _child(self.js_bar, "div", "bar-fill")
-        self.js_percent = _child(progress, "span", "row-percent")
-
-        self.js_status = _child(self.js_root, "p", "row-status")
-        self.js_badge = _child(self.js_status, "span", "badge")
-        self.js_detail = _child(self.js_status, "span", "detail")
-        self.shown: RowView | None = None
+        (
+            self.js_name,
+            self.js_meta,
+            self.js_actions,
+            self.js_bar,
+            self.js_fill,
+            self.js_percent,
+            self.js_badge,
+            self.js_detail,
+        ) = js.Array.from_(self.js_root.querySelectorAll(_ROW_PARTS)).to_py(depth=1)
+        self.shown = shown
 
     def update(self, view: RowView) -> None:
         old = self.shown
@@ -109,18 +141,23 @@ class QueueView:
         self._after_redraw = after_redraw
         self._rows: dict[str, _Row] = {}
         self._items: dict[str, UploadItem] = {}
+        # Ids of added items whose rows are not created yet, oldest first.
+        self._unbuilt: deque[str] = deque()
         self._dirty: set[str] = set()
+        # The element new rows are cloned from and the view it shows; after
+        # the first row it is a copy of a drawn queued row.
+        self._js_template = _row_template()
+        self._template_view: RowView | None = None
         self._frame_requested = False
         self._redraw_proxy = create_proxy(self._redraw)
         self._click_proxy = create_proxy(self._on_click)
         js_list.addEventListener("click", self._click_proxy)
 
     def add(self, item: UploadItem) -> None:
-        row = _Row(item.id)
-        self._rows[item.id] = row
+        """Note a new item; its row is created in a coming frame."""
         self._items[item.id] = item
-        self._js_list.appendChild(row.js_root)
-        self.mark(item)
+        self._unbuilt.append(item.id)
+        self._request_frame()
 
     def remove(self, item: UploadItem) -> None:
         row = self._rows.pop(item.id, None)
@@ -146,15 +183,42 @@ class QueueView:
 
     def _redraw(self, *args) -> None:
         self._frame_requested = False
+        deadline = time.perf_counter() + _FRAME_BUDGET
         now = self._clock()
         max_attempts = self._max_attempts()
-        dirty, self._dirty = self._dirty, set()
-        for item_id in dirty:
+        self._build_rows(deadline, now, max_attempts)
+        dirty = self._dirty
+        while dirty and time.perf_counter() < deadline:
+            item_id = dirty.pop()
             row = self._rows.get(item_id)
             item = self._items.get(item_id)
             if row is not None and item is not None:
                 row.update(present_item(item, now, max_attempts))
+        if self._unbuilt or self._dirty:
+            self._request_frame()
         self._after_redraw()
+
+    def _build_rows(self, deadline: float, now: float, max_attempts: int) -> None:
+        """Create waiting rows until `deadline`, appending them in one call."""
+        js_fragment = None
+        while self._unbuilt and time.perf_counter() < deadline:
+            item_id = self._unbuilt.popleft()
+            item = self._items.get(item_id)
+            if item is None or item_id in self._rows:
+                continue
+            row = _Row(self._js_template, self._template_view, item_id)
+            view = present_item(item, now, max_attempts)
+            row.update(view)
+            if self._template_view is None:
+                self._js_template = row.js_root.cloneNode(True)
+                self._template_view = view
+            self._rows[item_id] = row
+            self._dirty.discard(item_id)
+            if js_fragment is None:
+                js_fragment = js.document.createDocumentFragment()
+            js_fragment.appendChild(row.js_root)
+        if js_fragment is not None:
+            self._js_list.appendChild(js_fragment)
 
     def _on_click(self, js_event) -> None:
         js_button = js_event.target.closest("button[data-action]")

@@ -111,6 +111,29 @@ async def test_manager_skips_same_file_added_twice():
     assert len(manager.queue) == 1
 
 
+async def test_manager_skips_repeat_within_selection():
+    manager, transport, clock = make_manager([Step(outcome="hang")])
+
+    result = manager.add_files(
+        [text_file(), text_file("b.txt"), text_file()], UploadOptions()
+    )
+
+    assert [item.file.name for item in result.added] == ["a.txt", "b.txt"]
+    assert len(result.skipped) == 1
+    assert len(manager.queue) == 2
+
+
+async def test_manager_adds_again_after_rejection():
+    manager, transport, clock = make_manager([Step(outcome="hang")])
+
+    first = manager.add_files([text_file(size=0)], UploadOptions())
+    second = manager.add_files([text_file(size=0)], UploadOptions())
+
+    assert len(first.rejected) == 1
+    assert len(second.rejected) == 1
+    assert second.skipped == []
+
+
 async def test_manager_cancel_mid_upload_ends_cancelled():
     manager, transport, clock = make_manager([Step(duration=10, progress_steps=10)])
     item = manager.add_files([text_file()], UploadOptions()).added[0]
