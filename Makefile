@@ -5,6 +5,8 @@ VPY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
+PEERS := bench/peers
 
 .PHONY: setup run test unit e2e dist soak bench clean
 
@@ -45,5 +47,18 @@ e2e: setup
 test: setup
 	$(VPY) -m pytest -q tests e2e $(PYTEST_ARGS)
 
+# The comparison pages of the benchmark: Uppy from npm at the versions pinned in
+# bench/peers/package-lock.json, bundled with esbuild into bench/peers/site/.
+$(PEERS)/site/.built: $(PEERS)/package.json $(PEERS)/package-lock.json $(wildcard $(PEERS)/src/*)
+	cd $(PEERS) && npm ci --no-audit --no-fund --loglevel=error
+	rm -rf $(PEERS)/site && mkdir -p $(PEERS)/site
+	cp $(PEERS)/src/plain.html $(PEERS)/src/plain.js $(PEERS)/src/rows.js $(PEERS)/src/uppy.html $(PEERS)/site/
+	$(PEERS)/node_modules/.bin/esbuild $(PEERS)/src/uppy.js --bundle --minify \
+		--format=esm --target=es2022 --log-level=warning --outfile=$(PEERS)/site/uppy.js
+	@touch $@
+
+bench: setup $(PEERS)/site/.built
+	$(VPY) -m bench $(BENCH_ARGS)
+
 clean:
-	rm -rf runtime node_modules .cache dist data
+	rm -rf runtime node_modules .cache dist data $(PEERS)/node_modules $(PEERS)/site
