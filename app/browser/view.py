@@ -5,8 +5,8 @@ dirty and redrawn together in the next animation frame, and only the
 properties that changed are written to the DOM. New rows are created in
 animation frames too, in the order the files were added. Each frame stops
 creating and redrawing rows after `_FRAME_BUDGET` seconds and leaves the
-rest to the next frame, so adding thousands of files at once never blocks
-the page for long. Every text is set with `textContent`, never as HTML, so
+rest to the next frame, so adding thousands of files at once is spread
+over several frames instead of one long task. Every text is set with `textContent`, never as HTML, so
 a file named like a tag stays text.
 """
 
