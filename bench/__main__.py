@@ -131,8 +131,21 @@ def main(argv: list[str] | None = None) -> int:
                 browser = playwright.chromium.launch(
                     executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
                 )
+
+
+                def launch_profile(profile_dir: Path):
+                    return playwright.chromium.launch_persistent_context(
+                        profile_dir,
+                        executable_path=CHROMIUM,
+                        args=CHROMIUM_ARGS,
+                        headless=True,
+                        viewport={"width": 1100, "height": 900},
+                    )
+
                 try:
-                    output = run_all(args, browser, server, targets, large, small)
+                    output = run_all(
+                        args, browser, launch_profile, server, targets, large, small
+                    )
                 finally:
                     browser.close()
         finally:
@@ -145,7 +158,9 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def run_all(args, browser, server, targets, large: Path, small: list[Path]) -> dict:
+def run_all(
+    args, browser, launch_profile, server, targets, large: Path, small: list[Path]
+) -> dict:
     output = {
         "command": "python -m bench " + " ".join(sys.argv[1:]),
         "machine": machine_description(browser.version),
@@ -156,7 +171,15 @@ def run_all(args, browser, server, targets, large: Path, small: list[Path]) -> d
     print(f"load average before: {output['load_before']}")
     started = time.monotonic()
     jobs = {
-        "startup": ("start-up", lambda target: run_startup(browser, server, target)),
+        "startup": (
+            "start-up",
+            lambda target: run_startup(
+                launch_profile,
+                server,
+                target,
+                Path(tempfile.mkdtemp(prefix="profile-", dir=server.work_dir)),
+            ),
+        ),
         "throughput": (
             "throughput",
             lambda target: run_throughput(browser, server, target, large),

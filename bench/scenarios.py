@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -101,13 +102,23 @@ def _task_durations(bench: dict) -> tuple[float, float]:
     return selection, later
 
 
-def run_startup(browser: Browser, server: BenchServer, target: Target) -> dict:
+def run_startup(
+    launch_profile: Callable[[Path], BrowserContext],
+    server: BenchServer,
+    target: Target,
+    profile_dir: Path,
+) -> dict:
     """Cold and warm time to ready, and the bytes received for each load.
 
-    Cold is the first load in a fresh context (empty HTTP cache); warm is a
-    second page of the same context loading the same address.
+    Each run uses a new browser profile on disk. Cold is the first load in
+    it (empty HTTP cache); warm is a second page loading the same address.
+    A profile on disk is needed for a real warm load, because the in-memory
+    cache of an ordinary Playwright context does not keep Pyodide's 9 MB
+    WebAssembly file.
     """
-    context = _new_context(browser, server)
+    context = launch_profile(profile_dir)
+    token = server.access_token()
+    context.add_init_script(f"window.benchToken = {json.dumps(token)};\n{PROBE}")
     result = {}
     try:
         for label in ("cold", "warm"):
