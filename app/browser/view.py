@@ -95,7 +95,7 @@ class _Row:
             self.js_meta.textContent = view.meta
         if old is None or old.percent != view.percent:
             self.js_bar.setAttribute("aria-valuenow", str(view.percent))
-            self.js_fill.style.width = f"{view.percent}%"
+            self.js_fill.style.transform = f"scaleX({view.percent / 100})"
             self.js_percent.textContent = f"{view.percent} %"
         if old is None or old.badge != view.badge:
             self.js_badge.textContent = view.badge
