@@ -12,6 +12,7 @@ ROWS = (
     ("start-up", "warm_bytes", "warm load received (KiB)", "kib"),
     ("throughput", "upload_s", "large file upload (s)", "{:.2f}"),
     ("throughput", "mib_per_s", "throughput (MiB/s)", "{:.0f}"),
+    ("throughput", "start_delay_ms", "choice to request start (ms)", "{:.0f}"),
     ("throughput", "rss_growth_mib", "renderer RSS growth (MiB)", "{:.1f}"),
     ("throughput", "heap_growth_mib", "JS heap growth (MiB)", "{:.1f}"),
     ("throughput", "longest_task_ms", "longest task after selection (ms)", "{:.0f}"),

@@ -178,6 +178,8 @@ def run_throughput(
     seconds = (uploads[0]["responseStart"] - bench["changeAt"]) / 1000
     return {
         "upload_s": seconds,
+        # From the change event to the start of the request.
+        "start_delay_ms": uploads[0]["startTime"] - bench["changeAt"],
         "mib_per_s": path.stat().st_size / (1024 * 1024) / seconds,
         "rss_growth_mib": (peak_rss - idle_rss) / (1024 * 1024),
         "heap_growth_mib": (sampled["heap"] - idle_heap) / (1024 * 1024),
