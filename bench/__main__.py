@@ -39,13 +39,23 @@ SCENARIOS = ("startup", "throughput", "many")
 CONCURRENCY = 6
 
 
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
         description="Compare the upload app with plain JavaScript and Uppy pages.",
     )
     parser.add_argument(
-        "--runs", type=int, default=3, help="runs of each scenario per target (default: 3)"
+        "--runs",
+        type=_positive_int,
+        default=3,
+        help="runs of each scenario per target (default: 3)",
     )
     parser.add_argument(
         "--scenarios",
@@ -62,10 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="uploaders to compare (default: all)",
     )
     parser.add_argument(
-        "--large-mib", type=int, default=512, help="size of the large file in MiB (default: 512)"
+        "--large-mib", type=_positive_int, default=512, help="size of the large file in MiB (default: 512)"
     )
     parser.add_argument(
-        "--files", type=int, default=1000, help="number of small files (default: 1000)"
+        "--files", type=_positive_int, default=1000, help="number of small files (default: 1000)"
     )
     parser.add_argument(
         "--json", type=Path, default=None, help="also write every run and the medians to this file"

@@ -1,7 +1,7 @@
 """The benchmark's scenarios, each run once on one page.
 
-Every run opens a fresh browser context, so no cache, storage or queue is
-left from an earlier run. Times come from the page's own clock (see
+Every run opens a fresh browser context or profile, so no cache, storage or
+queue is left from an earlier run. Times come from the page's own clock (see
 probe.js), so the driver's polling adds nothing to them.
 """
 
