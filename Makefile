@@ -5,6 +5,9 @@ VPY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+# Extra server options for `make run`, such as short token lifetimes:
+# make run SERVER_ARGS="--access-token-ttl 20 --refresh-token-ttl 600"
+SERVER_ARGS ?=
 
 .PHONY: setup run test unit e2e dist soak bench clean
 
@@ -34,7 +37,7 @@ runtime/.installed: package.json package-lock.json scripts/copy_runtime.sh
 	@touch $@
 
 run: setup
-	$(VPY) -m server --host $(HOST) --port $(PORT)
+	$(VPY) -m server --host $(HOST) --port $(PORT) $(SERVER_ARGS)
 
 unit: setup
 	$(VPY) -m pytest -q tests $(PYTEST_ARGS)
