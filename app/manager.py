@@ -293,27 +293,27 @@ class UploadManager:
     def require_sign_in(self, *, notify: bool = True) -> int:
         """Hold every unfinished upload until the user signs in again.
 
-        Queued, retrying and paused files become `auth-required` at once;
-        running transfers go on, because the server checked their token when
-        they started, and any that gets 401 becomes `auth-required` too.
+        Queued, retrying and paused files become `auth-required` at once.
+        Running transfers go on, because the server checked their token when
+        they started. Any of them that gets 401 becomes `auth-required` too.
         With `notify`, the `sign_in_required` hook runs the first time.
-        Returns how many files changed.
+        Returns how many files changed status.
         """
         first = not self.awaiting_sign_in
         self.awaiting_sign_in = True
-        held = 0
+        moved = 0
         for item in self.queue.with_status(S.QUEUED, S.RETRYING, S.PAUSED):
             self._hold_for_sign_in(item)
-            held += 1
+            moved += 1
         if first and notify:
             self._call_hook_error_safe("sign_in_required", self.hooks.sign_in_required)
-        return held
+        return moved
 
     def resume_after_sign_in(self) -> int:
         """Queue every `auth-required` file again; return how many.
 
-        Each keeps its idempotency key, so a file the server already
-        processed is answered from the stored result.
+        Each keeps its idempotency key, so for a file the server already
+        processed it returns the stored result.
         """
         self.awaiting_sign_in = False
         waiting = self.queue.with_status(S.AUTH_REQUIRED)

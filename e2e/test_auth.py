@@ -22,7 +22,7 @@ from support import (
 UPLOAD = "/p-v2/api/files/file-paraphrase"
 REFRESH = "/api/auth/refresh"
 TOKEN_TTL = 2
-# Seconds a token is certainly expired after it was issued.
+# Milliseconds after which a token issued with TOKEN_TTL has expired.
 EXPIRED_AFTER_MS = (TOKEN_TTL + 1) * 1000
 SESSION_EXPIRED_TEXT = "Your session expired. Sign in to continue your uploads."
 BATCH_TIMEOUT_MS = 180_000

@@ -166,7 +166,7 @@ class Page:
 
     def _on_session_expired(self) -> None:
         """Hold the uploads when the server rejects the refresh cookie."""
-        # A rejected silent refresh on load only means nobody is signed in.
+        # A rejected silent refresh on load only means that no user is signed in.
         if self.signed_in:
             self.manager.require_sign_in()
 

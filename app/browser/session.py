@@ -8,8 +8,8 @@ BroadcastChannel `CHANNEL_NAME`, posted before the lock is released. A tab
 that waited for the lock and received a token meanwhile uses it and sends no
 refresh. The browser does not order the message before the lock grant, so a
 waiting tab may still refresh, but it then sends the newest cookie: the
-browser stores the rotated cookie before the tab holding the lock sees the
-response.
+browser stores the rotated cookie before the tab holding the lock receives
+the response.
 
 The decisions (single flight, when to refresh, what a 401 means) stay in
 `app.auth.TokenManager`; this module only moves tokens between tabs.

@@ -51,7 +51,7 @@ class ExpiringServer:
 
 
 class TokenCheckingTransport(ScriptedTransport):
-    """Plays the scripted steps, but answers 401 when the token expired.
+    """Plays the scripted steps, but returns 401 when the token expired.
 
     A 401 transfer takes its place in the step order too.
     """
