@@ -78,12 +78,6 @@ def overlapping_pairs(intervals: list[tuple[float, float]]) -> list:
     ]
 
 
-def statuses(page) -> list[str]:
-    return page.locator("#queue li[data-file-id]").evaluate_all(
-        "rows => rows.map(row => row.dataset.status)"
-    )
-
-
 def wait_all(page, status: str, count: int, timeout: float = BATCH_TIMEOUT_MS) -> None:
     page.wait_for_function(
         """([status, count]) => {
@@ -135,6 +129,26 @@ def test_long_batch_refreshes_once_per_expiry(page, server, tmp_path):
     assert len(set(traffic.upload_keys)) == 12
     assert page.locator("#sign-in").is_hidden()
     assert page.probe.errors == []
+    assert_reload_keeps_session(page, server)
+
+
+def assert_reload_keeps_session(page, server) -> None:
+    """Reload the page and check the refresh cookie alone signs it in."""
+    with page.expect_response(lambda response: response.url.endswith(REFRESH)) as info:
+        page.reload()
+    page.wait_for_function("window.uploaderReady === true", timeout=60_000)
+
+    assert info.value.status == 200
+    token = info.value.json()["accessToken"]
+    assert page.locator("#workspace").is_visible()
+    assert page.locator("#sign-in").is_hidden()
+    assert server.stats()["loginCalls"] == 1
+    # The access token stays in memory, and the refresh cookie is HttpOnly.
+    stored = page.evaluate(
+        "JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage)])"
+    )
+    assert token not in stored
+    assert page.evaluate("document.cookie") == ""
 
 
 def test_expired_refresh_cookie_holds_uploads(page, server, tmp_path):
@@ -199,23 +213,6 @@ def test_two_tabs_refresh_one_at_a_time(context, page, server, tmp_path):
     assert stats["uploadsProcessed"] == 8
     assert stats["loginCalls"] == 1
     assert traffic.upload_statuses.count(401) >= 1
-
-
-def test_reload_restores_session_without_form(page, server):
-    sign_in(page, server)
-    with page.expect_response(lambda response: response.url.endswith(REFRESH)) as info:
-        page.reload()
-    page.wait_for_function("window.uploaderReady === true", timeout=60_000)
-
-    assert info.value.status == 200
-    assert page.locator("#workspace").is_visible()
-    assert page.locator("#sign-in").is_hidden()
-    assert server.stats()["loginCalls"] == 1
-    stored = page.evaluate(
-        "JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage)])"
-    )
-    assert "accessToken" not in stored
-    assert page.evaluate("document.cookie") == ""
 
 
 def close_and_collect_dialogs(page) -> list[str]:
