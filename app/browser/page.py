@@ -96,7 +96,11 @@ class Page:
             after_redraw=self._update_summary,
         )
         self.history = HistoryPanel(
-            _element("history"), _element("history-empty"), self.api, self.show_message
+            _element("history"),
+            _element("history-empty"),
+            self.api,
+            self.show_message,
+            self.tokens.send_with_token,
         )
         self._download_urls: dict[str, str] = {}
         self.connectivity = Connectivity(
@@ -161,8 +165,7 @@ class Page:
             self.show_message(
                 f"Continuing {resumed} upload{'s' if resumed != 1 else ''}.", "info"
             )
-        if self.tokens.token:
-            await self.history.load(self.tokens.token)
+        await self.history.load()
 
     def _on_session_expired(self) -> None:
         """Hold the uploads when the server rejects the refresh cookie."""
@@ -310,8 +313,7 @@ class Page:
         )
 
     def _on_history_refresh(self, js_event) -> None:
-        if self.tokens.token:
-            asyncio.ensure_future(self.history.load(self.tokens.token))
+        asyncio.ensure_future(self.history.load())
 
     def _download(self, item_id: str) -> None:
         item = self.manager.queue.get(item_id)
@@ -335,8 +337,7 @@ class Page:
     def _on_item_succeeded(self, item: UploadItem) -> None:
         self._download_urls[item.id] = str(js.URL.createObjectURL(item.result.body))
         log.info("File %s succeeded after %d attempt(s)", item.id, item.attempts)
-        if self.tokens.token:
-            self.history.schedule_load(self.tokens.token)
+        self.history.schedule_load()
 
     def _on_hook_failed(self, where: str, error: BaseException) -> None:
         log.error("Error in %s: %r", where, error)
