@@ -153,15 +153,21 @@ async def _with_lock(name: str, work: Callable[[], Awaitable[RefreshResult]]):
             create_once_callable(lambda resolve, reject: release.append(resolve))
         )
         if granted.done():
-            # The waiter was cancelled before the lock came: release it now.
+            # The waiter was cancelled before the lock came, so release it now.
             release[0]()
         else:
             granted.set_result(None)
         return promise
 
-    request = js.navigator.locks.request(name, create_once_callable(on_granted))
+    request = asyncio.ensure_future(
+        _await_promise(js.navigator.locks.request(name, create_once_callable(on_granted)))
+    )
     try:
-        await granted
+        await asyncio.wait({granted, request}, return_when=asyncio.FIRST_COMPLETED)
+        if not granted.done():
+            # The lock request failed before the lock was granted.
+            request.result()
+            raise RuntimeError(f"The Web Lock {name!r} request ended without the lock.")
         return await work()
     finally:
         if release:
@@ -172,3 +178,7 @@ async def _with_lock(name: str, work: Callable[[], Awaitable[RefreshResult]]):
             await request
         except JsException as error:
             log.warning("The refresh lock request failed: %s", error)
+
+
+async def _await_promise(js_promise):
+    return await js_promise
