@@ -83,6 +83,9 @@ class Page:
             _element("history"), _element("history-empty"), self.api, self.show_message
         )
         self._download_urls: dict[str, str] = {}
+        # Files dropped before sign-in, as JavaScript File objects; they are
+        # queued once a session exists, so none fails for lack of a token.
+        self._held_files: list = []
         self.connectivity = Connectivity(
             self.manager, self.api.health, _element("offline-banner"), self.show_message
         )
@@ -93,6 +96,7 @@ class Page:
         self._bind_events()
         _element("limit-size").textContent = format_size(self.config.max_file_bytes)
         _element("startup").hidden = True
+        self._take_early_files()
         try:
             session = await self.api.refresh()
         except (HttpError, NetworkError):
@@ -121,6 +125,47 @@ class Page:
         self._proxies.append(proxy)
         js_target.addEventListener(event, proxy)
 
+    def _take_early_files(self) -> None:
+        """Take the files dropped while Python started, and later page drops."""
+        boot = getattr(js.window, "uploaderBoot", None)
+        if boot is None:
+            log.warning("assets/boot.js did not run; files dropped outside the drop zone are ignored")
+            return
+        proxy = create_proxy(self._on_page_drop)
+        self._proxies.append(proxy)
+        self._hold_files(boot.takeFiles(proxy))
+
+    def _on_page_drop(self, js_files) -> None:
+        if self.session is None:
+            self._hold_files(js_files)
+        else:
+            self.add_files(js_files)
+
+    def _hold_files(self, js_files) -> None:
+        js_array = js.Array.from_(js_files)
+        count = int(js_array.length)
+        if count == 0:
+            return
+        self._held_files.extend(js_array[index] for index in range(count))
+        if self.session is not None:
+            self._queue_held_files()
+            return
+        total = len(self._held_files)
+        note = _element("early-files")
+        note.textContent = (
+            f"{total} file{'s' if total != 1 else ''} received. "
+            "Sign in and they will be added to the queue."
+        )
+        note.hidden = False
+
+    def _queue_held_files(self) -> None:
+        _element("early-files").hidden = True
+        if not self._held_files:
+            return
+        js_files = to_js(self._held_files)
+        self._held_files = []
+        self.add_files(js_files)
+
     def _show_sign_in(self, reason: str | None = None) -> None:
         _element("workspace").hidden = True
         _element("account").hidden = True
@@ -137,6 +182,7 @@ class Page:
         _element("workspace").hidden = False
         _element("account").hidden = False
         _element("account-name").textContent = self.username or "Signed in"
+        self._queue_held_files()
         self.manager.pump()
         await self.history.load(session.token)
 
@@ -196,7 +242,8 @@ class Page:
             self.add_files(js_event.dataTransfer.files)
 
     def add_files(self, js_files) -> None:
-        """Queue the files of a FileList; the File objects stay in JavaScript."""
+        """Queue the files of a FileList or Array; the File objects stay in JavaScript."""
+        js_files = js.Array.from_(js_files)
         count = int(js_files.length)
         if count == 0:
             return
@@ -210,7 +257,7 @@ class Page:
             count = limit
         infos = []
         for index in range(count):
-            js_file = js_files.item(index)
+            js_file = js_files[index]
             infos.append(
                 FileInfo(
                     name=str(js_file.name),
