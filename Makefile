@@ -5,6 +5,10 @@ VPY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+# `make dist RUNTIME=cdn` loads Pyodide and PyScript from jsDelivr instead of
+# copying them; API_ORIGIN adds API origins to the CSP connect-src.
+RUNTIME ?= local
+API_ORIGIN ?=
 
 .PHONY: setup run test unit e2e dist soak bench clean
 
@@ -39,11 +43,16 @@ run: setup
 unit: setup
 	$(VPY) -m pytest -q tests $(PYTEST_ARGS)
 
-e2e: setup
+# The browser tests serve dist/ from a plain static server, so they build it
+# first (about a second; it copies the runtime).
+e2e: setup dist
 	$(VPY) -m pytest -q e2e $(PYTEST_ARGS)
 
-test: setup
+test: setup dist
 	$(VPY) -m pytest -q tests e2e $(PYTEST_ARGS)
+
+dist: setup
+	$(VPY) -m deploy --out dist --runtime $(RUNTIME) $(foreach origin,$(API_ORIGIN),--connect-src $(origin))
 
 clean:
 	rm -rf runtime node_modules .cache dist data

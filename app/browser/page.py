@@ -388,7 +388,12 @@ async def load_config() -> AppConfig:
         raise ConfigError(
             f"config.json is not valid JSON ({error}). Fix the file and reload."
         ) from error
-    return AppConfig.from_mapping(values)
+    try:
+        return AppConfig.from_mapping(values)
+    except ConfigError as error:
+        raise ConfigError(
+            f"config.json is invalid. {error.message} Fix the file and reload."
+        ) from error
 
 
 async def start() -> None:
