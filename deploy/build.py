@@ -46,7 +46,7 @@ _REFERENCE_ATTRIBUTES = {"src", "href", "config"}
 
 
 class BuildError(Exception):
-    """The sources cannot be built into a site; the message says why."""
+    """The sources cannot be built into a site; the message gives the reason."""
 
 
 @dataclass(frozen=True)
@@ -177,8 +177,9 @@ def _pinned_versions(root: Path) -> dict[str, str]:
 def _runtime_integrity(root: Path) -> dict[str, str]:
     """Subresource Integrity of the CDN entry files, from the identical local copies.
 
-    jsDelivr serves the npm package's files unchanged, and runtime/ holds
+    jsDelivr serves the npm package's files unchanged, and runtime/ contains
     copies of the same package versions.
+    NOTE: not checked against the live CDN, because the tests run offline.
     """
     integrity = {}
     for entry in ("runtime/pyscript/core.js", "runtime/pyscript/core.css"):

@@ -1,8 +1,8 @@
 """A plain static file server for a built site, applying its `_headers` file.
 
-It stands in for a static host or CDN: it serves files as they are, adds
-the headers the site's `_headers` file names for each path, and answers
-conditional requests through ETags. It knows nothing of the API.
+It plays the part of a static host or CDN. It serves files as they are,
+adds the headers that the site's `_headers` file lists for each path, and
+responds to conditional requests through ETags. It knows nothing of the API.
 
 Usage: ``python e2e/static_site.py SITE_DIR`` prints
 ``Serving on http://127.0.0.1:PORT`` once it accepts requests.

@@ -99,16 +99,31 @@ class StaticSite:
 
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory):
-    """The built site and the API on two origins; yields (site, api)."""
-    if not (DIST / "build.json").is_file():
-        subprocess.run([sys.executable, "-m", "deploy", "--out", str(DIST)], cwd=ROOT, check=True)
-    build = json.loads((DIST / "build.json").read_text())
-    if build["runtime"] != "local":
-        pytest.fail("dist/ was built with RUNTIME=cdn, which needs the internet; run `make dist`.")
+    """The built site and the API on two origins; yields (site, api).
 
+    It serves dist/ as `make dist` wrote it, after checking that a fresh build
+    of the current sources gives the same files. Without dist/ it serves the
+    fresh build.
+    """
     work = tmp_path_factory.mktemp("deploy")
+    fresh = work / "fresh"
+    subprocess.run(
+        [sys.executable, "-m", "deploy", "--out", str(fresh)],
+        cwd=ROOT, check=True, capture_output=True,
+    )
+    source = fresh
+    if (DIST / "build.json").is_file():
+        built = json.loads((DIST / "build.json").read_text())
+        expected = json.loads((fresh / "build.json").read_text())
+        same_page = (DIST / "index.html").read_text() == (fresh / "index.html").read_text()
+        if built != expected or not same_page:
+            pytest.fail(
+                "dist/ is out of date or was built with RUNTIME=cdn; run `make dist`."
+            )
+        source = DIST
+
     site = StaticSite(work / "site", work / "static.log")
-    shutil.copytree(DIST, site.site)
+    shutil.copytree(source, site.site)
     site.start()
     api = ApiServer(work / "api")
     try:

@@ -1,10 +1,10 @@
 """Cross-origin access to the API for pages served from other origins.
 
 With ``--allow-origin ORIGIN`` (repeatable) a page on ORIGIN may call the API
-with credentials: the browser sends the refresh cookie on sign-in calls and
-lets the page read responses and the headers it needs (the processed file's
-name in ``Content-Disposition``, ``Retry-After``, ``X-File-Id``). Origins are
-matched exactly. A wildcard is rejected because browsers refuse ``*`` on
+with credentials, so the browser sends the refresh cookie on sign-in calls.
+The page may also read the responses and the headers it needs: the processed
+file's name in ``Content-Disposition``, ``Retry-After`` and ``X-File-Id``.
+Origins are matched exactly. A wildcard is rejected because browsers refuse ``*`` on
 requests with credentials.
 
 Only API paths get these headers; the static site does not need them. Every
@@ -76,7 +76,7 @@ def is_api_path(path: str) -> bool:
 async def handle_preflight(
     request: web.Request, handler: web.RequestHandler
 ) -> web.StreamResponse:
-    """Answer CORS preflight requests to API paths before routing."""
+    """Respond to CORS preflight requests to API paths before routing."""
     is_preflight = (
         request.method == "OPTIONS"
         and "Origin" in request.headers
@@ -105,9 +105,9 @@ async def handle_preflight(
 
 
 async def add_cors_headers(request: web.Request, response: web.StreamResponse) -> None:
-    """Add CORS headers to API responses; runs just before headers are sent.
+    """Add CORS headers to an API response just before its headers are sent.
 
-    A response signal rather than a middleware, so that error responses and
+    This is a response signal, not a middleware, so that error responses and
     responses a handler prepares itself get the headers too.
     """
     allowed = services_of(request).settings.allow_origins
