@@ -27,7 +27,6 @@ from support import (
     CHROMIUM_ARGS,
     DEMO_PASSWORD,
     DEMO_USER,
-    READY_TIMEOUT_MS,
     ROOT,
     SERVER_START_TIMEOUT,
     ApiServer,
@@ -38,6 +37,8 @@ from support import (
 )
 
 DIST = ROOT / "dist"
+# Generous, because the machine's other browser tests slow Pyodide's start.
+READY_TIMEOUT_MS = 180_000
 # Records CSP violations from the first script on; Playwright injects it
 # through the DevTools protocol, which the page's CSP does not govern.
 RECORD_VIOLATIONS = """
