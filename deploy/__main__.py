@@ -36,7 +36,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     options = BuildOptions(
-        root=ROOT, out=args.out, runtime=args.runtime, connect_sources=tuple(args.connect_src)
+        root=ROOT,
+        out=args.out,
+        runtime=args.runtime,
+        connect_sources=tuple(args.connect_src),
     )
     try:
         result = build(options)

@@ -28,12 +28,18 @@ from html.parser import HTMLParser
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
-from server.csp import api_origin, content_security_policy
-
 from deploy.headers import HeaderRule, format_headers
 from deploy.toml_writer import dump_toml
+from server.csp import api_origin, content_security_policy
 
-__all__ = ["BuildError", "BuildOptions", "BuildResult", "build", "content_hash", "hashed_path"]
+__all__ = [
+    "BuildError",
+    "BuildOptions",
+    "BuildResult",
+    "build",
+    "content_hash",
+    "hashed_path",
+]
 
 # Hex digits of SHA-256 kept in names: 64 bits, so a collision between two
 # versions of one file is not a practical concern.
@@ -115,7 +121,8 @@ def build(options: BuildOptions) -> BuildResult:
     result.manifest["pyscript.toml"] = pyscript_config
     _write_headers(out, result, options.runtime)
     (out / "build.json").write_text(
-        json.dumps({"runtime": options.runtime, "files": result.manifest}, indent=2) + "\n",
+        json.dumps({"runtime": options.runtime, "files": result.manifest}, indent=2)
+        + "\n",
         encoding="utf-8",
     )
     return result
@@ -135,17 +142,17 @@ def _place_runtime(options: BuildOptions, result: BuildResult) -> dict[str, str]
             )
     if options.runtime == "cdn":
         versions = _pinned_versions(options.root)
+        pyodide = f"{CDN_ORIGIN}/npm/pyodide@{versions['pyodide']}"
+        pyscript = f"{CDN_ORIGIN}/npm/@pyscript/core@{versions['@pyscript/core']}/dist"
         return {
-            "runtime/pyodide/pyodide.mjs":
-                f"{CDN_ORIGIN}/npm/pyodide@{versions['pyodide']}/pyodide.mjs",
-            "runtime/pyscript/core.js":
-                f"{CDN_ORIGIN}/npm/@pyscript/core@{versions['@pyscript/core']}/dist/core.js",
-            "runtime/pyscript/core.css":
-                f"{CDN_ORIGIN}/npm/@pyscript/core@{versions['@pyscript/core']}/dist/core.css",
+            "runtime/pyodide/pyodide.mjs": f"{pyodide}/pyodide.mjs",
+            "runtime/pyscript/core.js": f"{pyscript}/core.js",
+            "runtime/pyscript/core.css": f"{pyscript}/core.css",
         }
 
     files = sorted(
-        path for path in runtime.rglob("*")
+        path
+        for path in runtime.rglob("*")
         if path.is_file() and not path.name.startswith(".")
     )
     digest = hashlib.sha256()
@@ -158,9 +165,10 @@ def _place_runtime(options: BuildOptions, result: BuildResult) -> dict[str, str]
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, target)
     result.manifest["runtime/"] = folder + "/"
-    return {entry_path: f"{folder}/{entry_path.removeprefix('runtime/')}" for entry_path in (
-        f"runtime/{entry}" for entry in entries
-    )}
+    return {
+        entry_path: f"{folder}/{entry_path.removeprefix('runtime/')}"
+        for entry_path in (f"runtime/{entry}" for entry in entries)
+    }
 
 
 def _pinned_versions(root: Path) -> dict[str, str]:
@@ -194,7 +202,9 @@ def _runtime_integrity(root: Path) -> dict[str, str]:
 def _place_assets(root: Path, out: Path, manifest: dict[str, str]) -> None:
     assets = sorted(path for path in (root / "assets").rglob("*") if path.is_file())
     # Stylesheets may name other assets, so they are hashed after the rewrite.
-    for path in [p for p in assets if p.suffix != ".css"] + [p for p in assets if p.suffix == ".css"]:
+    for path in [p for p in assets if p.suffix != ".css"] + [
+        p for p in assets if p.suffix == ".css"
+    ]:
         relative = path.relative_to(root).as_posix()
         data = path.read_bytes()
         if path.suffix == ".css":
@@ -311,7 +321,9 @@ def rewrite_page(
         relative = _site_path(value, f"<{tag} {attribute}>")
         if relative not in references:
             relative_page = f"{relative} (in <{tag} {attribute}>)"
-            raise BuildError(f"index.html names {relative_page}, which the build does not produce.")
+            raise BuildError(
+                f"index.html names {relative_page}, which the build does not produce."
+            )
         built = references[relative]
         replacement = f'{attribute}="{_relative_url(built)}"'
         if relative in integrity and _is_external(built):

@@ -45,7 +45,9 @@ def parse_headers(text: str) -> list[HeaderRule]:
             continue
         name, separator, value = line.strip().partition(":")
         if not rules or not separator or not name.strip():
-            raise ValueError(f"_headers line {number} is not 'Name: value' under a path: {line!r}")
+            raise ValueError(
+                f"_headers line {number} is not 'Name: value' under a path: {line!r}"
+            )
         rules[-1].headers[name.strip()] = value.strip()
     return rules
 

@@ -19,7 +19,9 @@ def dump_toml(values: Mapping[str, object]) -> str:
     return "\n".join(lines).lstrip("\n") + "\n"
 
 
-def _dump_table(values: Mapping[str, object], path: list[str], lines: list[str]) -> None:
+def _dump_table(
+    values: Mapping[str, object], path: list[str], lines: list[str]
+) -> None:
     tables = []
     for key, value in values.items():
         if isinstance(value, Mapping):

@@ -33,9 +33,16 @@ def create_app(site: Path) -> web.Application:
         rules = parse_headers(header_file.read_text()) if header_file.is_file() else []
         relative = request.path.lstrip("/") or "index.html"
         path = (site / relative).resolve()
-        if not path.is_relative_to(site) or not path.is_file() or relative == "_headers":
+        if (
+            not path.is_relative_to(site)
+            or not path.is_file()
+            or relative == "_headers"
+        ):
             raise web.HTTPNotFound()
-        headers = {"Content-Type": content_type_for(path), **headers_for(rules, request.path)}
+        headers = {
+            "Content-Type": content_type_for(path),
+            **headers_for(rules, request.path),
+        }
         return web.FileResponse(path, headers=headers)
 
     app = web.Application()

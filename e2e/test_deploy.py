@@ -20,8 +20,6 @@ from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Browser, Page
-
-from deploy.headers import format_headers, parse_headers
 from support import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -35,6 +33,8 @@ from support import (
     wait_status,
     write_text_file,
 )
+
+from deploy.headers import format_headers, parse_headers
 
 DIST = ROOT / "dist"
 # Generous, because the machine's other browser tests slow Pyodide's start.
@@ -62,7 +62,10 @@ class StaticSite:
         log_file = open(self.log_path, "w")
         self.process = subprocess.Popen(
             [sys.executable, str(ROOT / "e2e" / "static_site.py"), str(self.site)],
-            cwd=ROOT, stdout=subprocess.PIPE, stderr=log_file, text=True,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=log_file,
+            text=True,
         )
         deadline = time.monotonic() + SERVER_START_TIMEOUT
         while time.monotonic() < deadline:
@@ -74,7 +77,9 @@ class StaticSite:
                 self.url = match.group(1)
                 return
         self.stop()
-        raise RuntimeError(f"The static server did not start:\n{self.log_path.read_text()}")
+        raise RuntimeError(
+            f"The static server did not start:\n{self.log_path.read_text()}"
+        )
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -110,13 +115,17 @@ def deployment(tmp_path_factory):
     fresh = work / "fresh"
     subprocess.run(
         [sys.executable, "-m", "deploy", "--out", str(fresh)],
-        cwd=ROOT, check=True, capture_output=True,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
     )
     source = fresh
     if (DIST / "build.json").is_file():
         built = json.loads((DIST / "build.json").read_text())
         expected = json.loads((fresh / "build.json").read_text())
-        same_page = (DIST / "index.html").read_text() == (fresh / "index.html").read_text()
+        same_page = (DIST / "index.html").read_text() == (
+            fresh / "index.html"
+        ).read_text()
         if built != expected or not same_page:
             pytest.fail(
                 "dist/ is out of date or was built with RUNTIME=cdn; run `make dist`."
@@ -146,7 +155,9 @@ def site_page(browser: Browser, deployment):
     site, api = deployment
     api.reset()
     site.write_config(site.default_config)
-    context = browser.new_context(accept_downloads=True, viewport={"width": 1100, "height": 900})
+    context = browser.new_context(
+        accept_downloads=True, viewport={"width": 1100, "height": 900}
+    )
     context.add_init_script(RECORD_VIOLATIONS)
     page = context.new_page()
     page.probe = PageProbe(page)
@@ -156,7 +167,9 @@ def site_page(browser: Browser, deployment):
 
 
 def wait_ready(page: Page) -> None:
-    page.wait_for_function("() => window.uploaderReady === true", timeout=READY_TIMEOUT_MS)
+    page.wait_for_function(
+        "() => window.uploaderReady === true", timeout=READY_TIMEOUT_MS
+    )
 
 
 def sign_in(page: Page) -> None:
@@ -223,7 +236,9 @@ def test_dist_works_across_origins_under_csp(site_page, deployment, tmp_path):
 
 def test_dist_invalid_config_shows_error(site_page, deployment):
     site, _ = deployment
-    site.write_config({"apiBaseUrl": site.default_config["apiBaseUrl"], "concurrency": 0})
+    site.write_config(
+        {"apiBaseUrl": site.default_config["apiBaseUrl"], "concurrency": 0}
+    )
     page = site_page
 
     page.goto(site.url + "/")
@@ -246,7 +261,10 @@ def test_dist_second_visit_transfers_less(browser: Browser, deployment, tmp_path
     # fresh Playwright context does not keep entries as large as the 9.6 MB
     # WebAssembly module.
     context = browser.browser_type.launch_persistent_context(
-        tmp_path / "profile", executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        tmp_path / "profile",
+        executable_path=CHROMIUM,
+        args=CHROMIUM_ARGS,
+        headless=True,
     )
     try:
         cold_bytes = measure_visit(context.new_page(), site.url + "/")
@@ -264,7 +282,8 @@ def measure_visit(page: Page, url: str) -> int:
     session = page.context.new_cdp_session(page)
     received = []
     session.on(
-        "Network.loadingFinished", lambda event: received.append(event["encodedDataLength"])
+        "Network.loadingFinished",
+        lambda event: received.append(event["encodedDataLength"]),
     )
     session.send("Network.enable")
     page.goto(url)
@@ -287,8 +306,9 @@ def test_dist_files_dropped_before_ready_are_queued(site_page, deployment, tmp_p
     page.evaluate(
         """() => {
             const transfer = new DataTransfer();
-            transfer.items.add(new File(["The small cat sleeps.\\n"], "early-one.txt", {type: "text/plain"}));
-            transfer.items.add(new File(["A quick bird sings.\\n"], "early-two.txt", {type: "text/plain"}));
+            const type = {type: "text/plain"};
+            transfer.items.add(new File(["Cats sleep.\\n"], "early-one.txt", type));
+            transfer.items.add(new File(["Birds sing.\\n"], "early-two.txt", type));
             document.body.dispatchEvent(new DragEvent("drop", {
                 dataTransfer: transfer, bubbles: true, cancelable: true,
             }));

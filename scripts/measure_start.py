@@ -33,8 +33,12 @@ READY_TIMEOUT_MS = 180_000
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Measure cold and warm start of dist/.")
-    parser.add_argument("--runs", type=int, default=3, help="cold/warm pairs (default: 3)")
+    parser = argparse.ArgumentParser(
+        description="Measure cold and warm start of dist/."
+    )
+    parser.add_argument(
+        "--runs", type=int, default=3, help="cold/warm pairs (default: 3)"
+    )
     parser.add_argument(
         "--throttle",
         metavar="MBIT:RTT_MS",
@@ -51,7 +55,8 @@ def main() -> None:
         shutil.copytree(ROOT / "dist", site)
         server = subprocess.Popen(
             [sys.executable, str(ROOT / "e2e" / "static_site.py"), str(site)],
-            stdout=subprocess.PIPE, text=True,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         try:
             url = re.search(r"http://\S+", server.stdout.readline()).group(0) + "/"
@@ -62,12 +67,16 @@ def main() -> None:
     report(results, throttle)
 
 
-def measure(url: str, work: Path, runs: int, throttle) -> dict[str, list[tuple[float, int]]]:
+def measure(
+    url: str, work: Path, runs: int, throttle
+) -> dict[str, list[tuple[float, int]]]:
     results: dict[str, list[tuple[float, int]]] = {"cold": [], "warm": []}
     with sync_playwright() as playwright:
         for run in range(runs):
             context = playwright.chromium.launch_persistent_context(
-                work / f"profile-{run}", executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                work / f"profile-{run}",
+                executable_path=CHROMIUM,
+                args=CHROMIUM_ARGS,
                 headless=True,
             )
             try:
@@ -84,7 +93,8 @@ def visit(context, url: str, throttle) -> tuple[float, int]:
     session = context.new_cdp_session(page)
     received: list[int] = []
     session.on(
-        "Network.loadingFinished", lambda event: received.append(event["encodedDataLength"])
+        "Network.loadingFinished",
+        lambda event: received.append(event["encodedDataLength"]),
     )
     session.send("Network.enable")
     if throttle:
@@ -92,12 +102,18 @@ def visit(context, url: str, throttle) -> tuple[float, int]:
         rate = mbit * 1_000_000 / 8
         session.send(
             "Network.emulateNetworkConditions",
-            {"offline": False, "latency": rtt, "downloadThroughput": rate,
-             "uploadThroughput": rate},
+            {
+                "offline": False,
+                "latency": rtt,
+                "downloadThroughput": rate,
+                "uploadThroughput": rate,
+            },
         )
     started = time.monotonic()
     page.goto(url)
-    page.wait_for_function("() => window.uploaderReady === true", timeout=READY_TIMEOUT_MS)
+    page.wait_for_function(
+        "() => window.uploaderReady === true", timeout=READY_TIMEOUT_MS
+    )
     elapsed = time.monotonic() - started
     session.detach()
     page.close()
@@ -105,7 +121,9 @@ def visit(context, url: str, throttle) -> tuple[float, int]:
 
 
 def report(results, throttle) -> None:
-    network = f"{throttle[0]:g} Mbit/s, {throttle[1]:g} ms RTT" if throttle else "loopback"
+    network = (
+        f"{throttle[0]:g} Mbit/s, {throttle[1]:g} ms RTT" if throttle else "loopback"
+    )
     print(f"network: {network}")
     for kind, samples in results.items():
         times = [seconds for seconds, _ in samples]

@@ -130,7 +130,8 @@ async def serve(settings: Settings) -> None:
     print(f"Sign in as user: {settings.demo_user}", flush=True)
     print(f"with password: {settings.demo_password}", flush=True)
     if settings.allow_origins:
-        log.info("allowing cross-origin API calls from %s", ", ".join(settings.allow_origins))
+        origins = ", ".join(settings.allow_origins)
+        log.info("allowing cross-origin API calls from %s", origins)
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -130,4 +130,6 @@ def _add_vary(response: web.StreamResponse, name: str) -> None:
 
 
 def _split_header(values: Iterable[str]) -> list[str]:
-    return [item.strip() for value in values for item in value.split(",") if item.strip()]
+    return [
+        item.strip() for value in values for item in value.split(",") if item.strip()
+    ]

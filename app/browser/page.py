@@ -129,7 +129,10 @@ class Page:
         """Take the files dropped while Python started, and later page drops."""
         boot = getattr(js.window, "uploaderBoot", None)
         if boot is None:
-            log.warning("assets/boot.js did not run; files dropped outside the drop zone are ignored")
+            log.warning(
+                "assets/boot.js did not run, so files dropped outside the drop zone "
+                "are ignored"
+            )
             return
         proxy = create_proxy(self._on_page_drop)
         self._proxies.append(proxy)
@@ -242,7 +245,7 @@ class Page:
             self.add_files(js_event.dataTransfer.files)
 
     def add_files(self, js_files) -> None:
-        """Queue the files of a FileList or Array; the File objects stay in JavaScript."""
+        """Queue the files of a FileList or Array; File objects stay in JavaScript."""
         js_files = js.Array.from_(js_files)
         count = int(js_files.length)
         if count == 0:

@@ -118,7 +118,9 @@ def test_build_pyscript_config_maps_hashed_modules(root: Path, tmp_path: Path):
     name, config = built_toml(out)
     page = (out / "index.html").read_text()
     assert f'config="./{name}"' in page
-    assert re.fullmatch(r"\./runtime/[0-9a-f]{16}/pyodide/pyodide\.mjs", config["interpreter"])
+    assert re.fullmatch(
+        r"\./runtime/[0-9a-f]{16}/pyodide/pyodide\.mjs", config["interpreter"]
+    )
     assert (out / config["interpreter"]).is_file()
     assert sorted(config["files"].values()) == ["./app/__init__.py", "./app/queue.py"]
     for url, target in config["files"].items():
@@ -165,7 +167,9 @@ def test_build_headers_per_kind_of_file(root: Path, tmp_path: Path):
     page = headers_for(rules, "/index.html")
     assert page["Cache-Control"] == "no-cache"
     assert page["Content-Security-Policy"] == result.content_security_policy
-    assert "connect-src 'self' https://api.example.com;" in page["Content-Security-Policy"]
+    assert (
+        "connect-src 'self' https://api.example.com;" in page["Content-Security-Policy"]
+    )
     assert headers_for(rules, "/")["Cache-Control"] == "no-cache"
     assert headers_for(rules, "/config.json") == {"Cache-Control": "no-cache"}
     for built in result.manifest.values():
@@ -177,7 +181,9 @@ def test_build_connect_src_option(root: Path, tmp_path: Path):
         root, tmp_path / "dist", connect_sources=("https://api.example.com",)
     )
 
-    assert "connect-src 'self' https://api.example.com;" in result.content_security_policy
+    assert (
+        "connect-src 'self' https://api.example.com;" in result.content_security_policy
+    )
 
 
 def test_build_cdn_runtime(root: Path, tmp_path: Path):
@@ -191,10 +197,16 @@ def test_build_cdn_runtime(root: Path, tmp_path: Path):
     assert f'src="{core}" integrity="{integrity}" crossorigin="anonymous"' in page
     assert "https://cdn.jsdelivr.net/npm/@pyscript/core@0.7.31/dist/core.css" in page
     _, config = built_toml(out)
-    assert config["interpreter"] == "https://cdn.jsdelivr.net/npm/pyodide@314.0.7/pyodide.mjs"
+    assert (
+        config["interpreter"]
+        == "https://cdn.jsdelivr.net/npm/pyodide@314.0.7/pyodide.mjs"
+    )
     assert not (out / "runtime").exists()
     policy = result.content_security_policy
-    assert "script-src 'self' 'wasm-unsafe-eval' 'unsafe-eval' https://cdn.jsdelivr.net;" in policy
+    assert (
+        "script-src 'self' 'wasm-unsafe-eval' 'unsafe-eval' https://cdn.jsdelivr.net;"
+        in policy
+    )
     assert "connect-src 'self' https://cdn.jsdelivr.net;" in policy
     assert "/runtime/*" not in (out / "_headers").read_text()
 
@@ -230,7 +242,7 @@ def test_build_replaces_previous_output(root: Path, tmp_path: Path):
 
 
 def test_rewrite_page_keeps_layout():
-    page = '<link href="./a.css">\n<script src=\'./b.js\'></script>\n'
+    page = "<link href=\"./a.css\">\n<script src='./b.js'></script>\n"
 
     rewritten = rewrite_page(page, {"a.css": "a.1.css", "b.js": "b.2.js"})
 

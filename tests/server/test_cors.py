@@ -149,11 +149,20 @@ def test_normalize_origin_rejects(text: str, message: str):
 
 def test_cli_allow_origin_repeats():
     settings = parse_settings(
-        ["--allow-origin", "http://127.0.0.1:5173", "--allow-origin", "https://app.example.com/",
-         "--allow-origin", "http://127.0.0.1:5173"]
+        [
+            "--allow-origin",
+            "http://127.0.0.1:5173",
+            "--allow-origin",
+            "https://app.example.com/",
+            "--allow-origin",
+            "http://127.0.0.1:5173",
+        ]
     )
 
-    assert settings.allow_origins == ("http://127.0.0.1:5173", "https://app.example.com")
+    assert settings.allow_origins == (
+        "http://127.0.0.1:5173",
+        "https://app.example.com",
+    )
 
 
 def test_cli_allow_origin_rejects_wildcard(capsys):
