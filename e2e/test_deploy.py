@@ -150,11 +150,16 @@ def deployment(tmp_path_factory):
     site.stop()
 
 
-@pytest.fixture
-def site_page(browser: Browser, deployment):
+@pytest.fixture(autouse=True)
+def reset_deployment(deployment):
+    """Restore config.json and reset the API before each test."""
     site, api = deployment
     api.reset()
     site.write_config(site.default_config)
+
+
+@pytest.fixture
+def site_page(browser: Browser, reset_deployment):
     context = browser.new_context(
         accept_downloads=True, viewport={"width": 1100, "height": 900}
     )
@@ -255,8 +260,7 @@ def test_dist_invalid_config_shows_error(site_page, deployment):
 
 
 def test_dist_second_visit_transfers_less(browser: Browser, deployment, tmp_path):
-    site, api = deployment
-    api.reset()
+    site, _ = deployment
     # A profile on disk, as a person's browser has: the in-memory cache of a
     # fresh Playwright context does not keep entries as large as the 9.6 MB
     # WebAssembly module.
@@ -286,7 +290,8 @@ def measure_visit(page: Page, url: str) -> int:
         lambda event: received.append(event["encodedDataLength"]),
     )
     session.send("Network.enable")
-    page.goto(url)
+    page.set_default_timeout(READY_TIMEOUT_MS)
+    page.goto(url, wait_until="domcontentloaded")
     wait_ready(page)
     session.detach()
     page.close()
