@@ -2,7 +2,7 @@
 
 It plays the part of a static host or CDN. It serves files as they are,
 adds the headers that the site's `_headers` file lists for each path, and
-responds to conditional requests through ETags. It knows nothing of the API.
+responds to conditional requests through ETags. It does not serve the API.
 
 Usage: ``python e2e/static_site.py SITE_DIR`` prints
 ``Serving on http://127.0.0.1:PORT`` once it accepts requests.
