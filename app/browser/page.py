@@ -103,6 +103,9 @@ class Page:
             self.tokens.send_with_token,
         )
         self._download_urls: dict[str, str] = {}
+        # Files dropped before sign-in, as JavaScript File objects; they are
+        # queued once a session exists, so none fails for lack of a token.
+        self._held_files: list = []
         self.connectivity = Connectivity(
             self.manager, self.api.health, _element("offline-banner"), self.show_message
         )
@@ -113,6 +116,7 @@ class Page:
         self._bind_events()
         _element("limit-size").textContent = format_size(self.config.max_file_bytes)
         _element("startup").hidden = True
+        self._take_early_files()
         try:
             await self.tokens.refresh()
         except (SessionExpired, HttpError, NetworkError):
@@ -142,6 +146,50 @@ class Page:
         self._proxies.append(proxy)
         js_target.addEventListener(event, proxy)
 
+    def _take_early_files(self) -> None:
+        """Take the files dropped while Python started, and later page drops."""
+        boot = getattr(js.window, "uploaderBoot", None)
+        if boot is None:
+            log.warning(
+                "assets/boot.js did not run, so files dropped outside the drop zone "
+                "are ignored"
+            )
+            return
+        proxy = create_proxy(self._on_page_drop)
+        self._proxies.append(proxy)
+        self._hold_files(boot.takeFiles(proxy))
+
+    def _on_page_drop(self, js_files) -> None:
+        if not self.signed_in:
+            self._hold_files(js_files)
+        else:
+            self.add_files(js_files)
+
+    def _hold_files(self, js_files) -> None:
+        js_array = js.Array.from_(js_files)
+        count = int(js_array.length)
+        if count == 0:
+            return
+        self._held_files.extend(js_array[index] for index in range(count))
+        if self.signed_in:
+            self._queue_held_files()
+            return
+        total = len(self._held_files)
+        note = _element("early-files")
+        note.textContent = (
+            f"{total} file{'s' if total != 1 else ''} received. "
+            "Sign in and they will be added to the queue."
+        )
+        note.hidden = False
+
+    def _queue_held_files(self) -> None:
+        _element("early-files").hidden = True
+        if not self._held_files:
+            return
+        js_files = to_js(self._held_files)
+        self._held_files = []
+        self.add_files(js_files)
+
     def _show_sign_in(self, reason: str | None = None, *, keep_queue: bool = False) -> None:
         """Show the sign-in form; with `keep_queue` the uploads stay in view."""
         _element("workspace").hidden = not keep_queue
@@ -165,6 +213,7 @@ class Page:
             self.show_message(
                 f"Continuing {resumed} upload{'s' if resumed != 1 else ''}.", "info"
             )
+        self._queue_held_files()
         await self.history.load()
 
     def _on_session_expired(self) -> None:
@@ -238,7 +287,8 @@ class Page:
             self.add_files(js_event.dataTransfer.files)
 
     def add_files(self, js_files) -> None:
-        """Queue the files of a FileList; the File objects stay in JavaScript."""
+        """Queue the files of a FileList or Array; File objects stay in JavaScript."""
+        js_files = js.Array.from_(js_files)
         count = int(js_files.length)
         if count == 0:
             return
@@ -252,7 +302,7 @@ class Page:
             count = limit
         infos = []
         for index in range(count):
-            js_file = js_files.item(index)
+            js_file = js_files[index]
             infos.append(
                 FileInfo(
                     name=str(js_file.name),
@@ -388,7 +438,12 @@ async def load_config() -> AppConfig:
         raise ConfigError(
             f"config.json is not valid JSON ({error}). Fix the file and reload."
         ) from error
-    return AppConfig.from_mapping(values)
+    try:
+        return AppConfig.from_mapping(values)
+    except ConfigError as error:
+        raise ConfigError(
+            f"config.json is invalid. {error.message} Fix the file and reload."
+        ) from error
 
 
 async def start() -> None:
