@@ -37,6 +37,9 @@ class Settings:
     # Folder served at /bench/ for the benchmark's comparison pages; None
     # serves nothing there.
     bench_peers_dir: Path | None = None
+    # Origins, such as "https://app.example.com", whose pages may call the
+    # API with credentials (see `server.cors`).
+    allow_origins: tuple[str, ...] = ()
 
     @property
     def secure_cookies(self) -> bool:
