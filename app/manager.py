@@ -172,8 +172,8 @@ class UploadManager:
     def restore(self, items: Iterable[UploadItem]) -> None:
         """Put items restored after a reload back in the queue and start the queued ones.
 
-        They keep their ids and idempotency keys, so the server answers a file
-        it already processed from its stored result.
+        They keep their ids and idempotency keys, so for a file it already
+        processed the server returns its stored result.
         """
         for item in items:
             self.queue.add(item)

@@ -8,9 +8,9 @@ The page keeps one JSON record per signed-in user under `queue_key(owner)`::
 
 The record never contains an access token or file bytes. The File objects
 themselves are kept apart, in IndexedDB, by the browser adapter. A restored
-entry keeps its `idempotencyKey`, so a resumed upload that the server had
-already processed is answered from the server's stored result instead of
-being processed twice.
+entry keeps its `idempotencyKey`, so for a resumed upload that the server had
+already processed, the server returns its stored result instead of
+processing the file twice.
 
 This module provides the record format (`PersistedFile`, `load_record`), the
 restore summary (`RestorePlan`), and `QueueMirror`, which throttles writes

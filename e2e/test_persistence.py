@@ -72,6 +72,23 @@ def sign_in_as(page, username: str, password: str) -> None:
     page.locator("#workspace").wait_for(state="visible")
 
 
+@pytest.fixture(scope="module")
+def two_user_server(tmp_path_factory) -> ApiServer:
+    """A server whose database has the demo user and a second user."""
+    api = ApiServer(tmp_path_factory.mktemp("two-users"))
+    api.start("--demo-user", SECOND_USER, "--demo-password", SECOND_PASSWORD)
+    api.stop()
+    # The second start adds the demo user to the same database.
+    api.start()
+    yield api
+    api.stop()
+
+
+def wait_restored(page) -> None:
+    """Wait until the saved queue of the signed-in user was restored."""
+    page.locator("#storage-status", has_text="Saved uploads").wait_for()
+
+
 def test_reload_mid_batch_resumes_every_file(page, server, tmp_path):
     server.configure(readBytesPerSecond=2 * MIB)
     names = [f"big-{n}.txt" for n in range(3)]
@@ -87,7 +104,7 @@ def test_reload_mid_batch_resumes_every_file(page, server, tmp_path):
 
     for name in names:
         row(page, name).wait_for()
-    assert "3 uploads restored, resuming" in messages(page)
+    page.locator("#messages", has_text="3 uploads restored, resuming").wait_for()
     server.configure(readBytesPerSecond=0)
     for name in names:
         wait_status(page, name, "succeeded", timeout=120_000)
@@ -102,7 +119,7 @@ def test_reload_mid_batch_resumes_every_file(page, server, tmp_path):
 
 def test_missing_file_is_selected_again(page, server, tmp_path):
     server.configure(readBytesPerSecond=1 * MIB)
-    path = write_sized_file(tmp_path, "lost.txt", 8 * MIB)
+    path = write_sized_file(tmp_path, "lost.txt", 5 * MIB)
     other = write_sized_file(tmp_path, "other.txt", 1 * MIB)
     accept_dialogs(page)
     sign_in(page, server)
@@ -210,17 +227,15 @@ def test_full_local_storage_falls_back(page, server, tmp_path):
 
 
 def test_second_tab_uploads_nothing_twice(context, page, server, tmp_path):
-    server.configure(readBytesPerSecond=2 * MIB)
+    # Slow enough that the uploads still run while the second tab starts.
+    server.configure(readBytesPerSecond=64 * 1024)
     names = [f"shared-{n}.txt" for n in range(3)]
-    paths = [write_sized_file(tmp_path, name, 6 * MIB) for name in names]
+    paths = [write_sized_file(tmp_path, name, 2 * MIB) for name in names]
     sign_in(page, server)
     add_files(page, *paths)
-    wait_progress(page, names[0], 10)
     wait_saved(page, 3)
 
     second = context.new_page()
-    second.on("console", lambda m: print("B:", m.text))
-    page.on("console", lambda m: print("A:", m.text))
     second.set_default_timeout(30_000)
     open_app(second, server)
     for name in names:
@@ -242,11 +257,11 @@ def test_second_tab_uploads_nothing_twice(context, page, server, tmp_path):
 
 
 def test_second_tab_takes_over_closed_tab(context, page, server, tmp_path):
-    server.configure(readBytesPerSecond=1 * MIB)
-    path = write_sized_file(tmp_path, "handover.txt", 8 * MIB)
+    server.configure(readBytesPerSecond=64 * 1024)
+    path = write_sized_file(tmp_path, "handover.txt", 2 * MIB)
     sign_in(page, server)
     add_files(page, path)
-    wait_progress(page, "handover.txt", 10)
+    wait_saved(page, 1)
 
     second = context.new_page()
     second.set_default_timeout(30_000)
@@ -259,3 +274,37 @@ def test_second_tab_takes_over_closed_tab(context, page, server, tmp_path):
     stats = server.stats()
     assert stats["uploadsProcessed"] == 1
     assert stats["distinctIdempotencyKeys"] == 1
+
+
+def test_queue_belongs_to_signed_in_user(page, two_user_server, tmp_path):
+    server = two_user_server
+    server.reset()
+    server.configure(readBytesPerSecond=512 * 1024)
+    path = write_sized_file(tmp_path, "first-user.txt", 5 * MIB)
+    accept_dialogs(page)
+    sign_in(page, server)
+    add_files(page, path)
+    wait_progress(page, "first-user.txt", 5)
+    wait_saved(page, 1)
+
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_label("Username").wait_for()
+    assert page.locator("#queue li[data-file-id]").count() == 0
+    assert saved_record(page)["files"][0]["name"] == "first-user.txt"
+
+    sign_in_as(page, SECOND_USER, SECOND_PASSWORD)
+    wait_restored(page)
+    assert page.locator("#queue li[data-file-id]").count() == 0
+    assert "restored" not in messages(page)
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_label("Username").wait_for()
+
+    server.configure(readBytesPerSecond=0)
+    sign_in_as(page, DEMO_USER, DEMO_PASSWORD)
+    wait_restored(page)
+    row(page, "first-user.txt").wait_for()
+    wait_status(page, "first-user.txt", "succeeded", timeout=120_000)
+    stats = server.stats()
+    assert stats["uploadsProcessed"] == 1
+    assert stats["distinctIdempotencyKeys"] == 1
+    assert page.probe.errors == []

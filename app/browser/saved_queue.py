@@ -4,9 +4,9 @@ The record of each user's queue lives in localStorage (see
 `app.persistence`), each queued File object in IndexedDB under
 `<owner>/<file id>`, and each file this tab uploads is guarded by a Web Lock
 named `uploader.file.<owner>.<file id>`. A tab that finds a lock held shows
-the file as uploading in another tab and waits for the lock: it gets it when
-the other tab finishes, removes the file or closes, and then takes the file
-over if the saved record still lists it.
+the file as uploading in another tab and waits for the lock. It gets the
+lock when the other tab finishes, removes the file or closes. Then it takes
+the file over unless the other tab marked it finished.
 """
 
 from __future__ import annotations
@@ -110,8 +110,9 @@ class SavedQueue:
             min_interval_ms=_MIN_WRITE_INTERVAL_MS,
             on_degraded=self._on_degraded,
         )
-        asyncio.ensure_future(self._show_persistence())
         await self._restore()
+        # The status line appears once the restore is done.
+        asyncio.ensure_future(self._show_persistence())
 
     def stop(self) -> None:
         """Save the queue as it is and let go of it, for sign-out.
@@ -134,6 +135,7 @@ class SavedQueue:
         self.mirror = None
         self.owner = None
         self._js_notice.hidden = True
+        self._js_storage_status.textContent = ""
 
     # Restoring.
 
@@ -215,7 +217,7 @@ class SavedQueue:
         entry = self.mirror.read_entry(item_id)
         item = None if entry is None else await self._owned_item(entry)
         if item is None:
-            # Finished or removed in the other tab; finished files are in the history.
+            # Finished or removed in the other tab. Finished files are in the history.
             self.locks.release(self._lock_name(item_id))
             log.info("File %s was finished or removed in another tab", item_id)
             return

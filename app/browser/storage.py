@@ -20,7 +20,7 @@ from app.storage import StorageQuotaError, StorageUnavailableError
 
 try:
     from pyodide.ffi import jsnull
-except ImportError:  # Pyodide before 0.28 converts null to None
+except ImportError:  # older Pyodide versions convert null to None
     jsnull = None
 
 __all__ = [
