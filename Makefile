@@ -5,6 +5,13 @@ VPY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+# Extra server options for `make run`, such as short token lifetimes:
+# make run SERVER_ARGS="--access-token-ttl 20 --refresh-token-ttl 600"
+SERVER_ARGS ?=
+# `make dist RUNTIME=cdn` loads Pyodide and PyScript from jsDelivr instead of
+# copying them; API_ORIGIN adds API origins to the CSP connect-src.
+RUNTIME ?= local
+API_ORIGIN ?=
 
 .PHONY: setup run test unit e2e dist soak bench clean
 
@@ -34,16 +41,21 @@ runtime/.installed: package.json package-lock.json scripts/copy_runtime.sh
 	@touch $@
 
 run: setup
-	$(VPY) -m server --host $(HOST) --port $(PORT)
+	$(VPY) -m server --host $(HOST) --port $(PORT) $(SERVER_ARGS)
 
 unit: setup
 	$(VPY) -m pytest -q tests $(PYTEST_ARGS)
 
-e2e: setup
+# The browser tests serve dist/ from a plain static server, so they build it
+# first (about a second; it copies the runtime).
+e2e: setup dist
 	$(VPY) -m pytest -q e2e $(PYTEST_ARGS)
 
-test: setup
+test: setup dist
 	$(VPY) -m pytest -q tests e2e $(PYTEST_ARGS)
+
+dist: setup
+	$(VPY) -m deploy --out dist --runtime $(RUNTIME) $(foreach origin,$(API_ORIGIN),--connect-src $(origin))
 
 clean:
 	rm -rf runtime node_modules .cache dist data

@@ -101,6 +101,9 @@ class SavedQueue:
         """Restore `owner`'s saved queue and save this tab's changes from now on."""
         if self.owner == owner and self.mirror is not None:
             return
+        if self.mirror is not None:
+            # Another user signed in without signing out first.
+            self.stop()
         self.owner = owner
         self.mirror = QueueMirror(
             LocalStorage(),
