@@ -31,8 +31,9 @@ ROWS = "#queue li[data-file-id][data-status='{}']"
 def write_table_file(directory, name: str, size: int):
     """Write a text file of `size` bytes that is mostly numbers.
 
-    The server paraphrases only words, so such a file is processed about ten
-    times faster than prose of the same size, which keeps large uploads quick.
+    The server paraphrases only words, so such a file is processed faster
+    than prose: 0.8 s against 7.7 s for 2 MiB in one run of `paraphrase_file`
+    on a loaded 2-core machine.
     """
     line = b"Row 0123456789 0123456789 0123456789 0123456789 0123456789 012\n"
     path = directory / name
