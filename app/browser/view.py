@@ -20,7 +20,7 @@ import js
 from pyodide.ffi import create_proxy
 
 from app.model import UploadItem
-from app.presenter import RowView, present_item
+from app.presenter import RowView, present_foreign_item, present_item
 
 __all__ = ["QueueView"]
 
@@ -148,6 +148,8 @@ class QueueView:
         # the first row it is a copy of a drawn queued row.
         self._js_template = _row_template()
         self._template_view: RowView | None = None
+        # Rows of files that another tab uploads: shown, never acted on here.
+        self._foreign: set[str] = set()
         self._frame_requested = False
         self._redraw_proxy = create_proxy(self._redraw)
         self._click_proxy = create_proxy(self._on_click)
@@ -159,9 +161,15 @@ class QueueView:
         self._unbuilt.append(item.id)
         self._request_frame()
 
+    def add_foreign(self, item: UploadItem) -> None:
+        """Show the row of a file that another tab of the same user uploads."""
+        self._foreign.add(item.id)
+        self.add(item)
+
     def remove(self, item: UploadItem) -> None:
         row = self._rows.pop(item.id, None)
         self._items.pop(item.id, None)
+        self._foreign.discard(item.id)
         self._dirty.discard(item.id)
         if row is not None:
             row.js_root.remove()
@@ -192,7 +200,11 @@ class QueueView:
             item_id = dirty.pop()
             row = self._rows.get(item_id)
             item = self._items.get(item_id)
-            if row is not None and item is not None:
+            if row is None or item is None:
+                continue
+            if item_id in self._foreign:
+                row.update(present_foreign_item(item))
+            else:
                 row.update(present_item(item, now, max_attempts))
         if self._unbuilt or self._dirty:
             self._request_frame()
@@ -207,7 +219,10 @@ class QueueView:
             if item is None or item_id in self._rows:
                 continue
             row = _Row(self._js_template, self._template_view, item_id)
-            view = present_item(item, now, max_attempts)
+            if item_id in self._foreign:
+                view = present_foreign_item(item)
+            else:
+                view = present_item(item, now, max_attempts)
             row.update(view)
             if self._template_view is None:
                 self._js_template = row.js_root.cloneNode(True)
