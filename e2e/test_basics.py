@@ -101,3 +101,23 @@ def test_screenshot_for_readme(page, server, tmp_path):
     page.set_viewport_size({"width": 390, "height": 844})
     page.screenshot(path=str(ARTIFACTS / "screenshot-phone.png"), full_page=True)
     assert (ARTIFACTS / "screenshot.png").stat().st_size > 10_000
+
+
+def test_clicks_beside_buttons_raise_nothing(page, server, tmp_path):
+    # DOM look-ups that find nothing return JavaScript null, which Pyodide
+    # does not convert to None.
+    from support import add_files, row, wait_status, write_text_file
+
+    sign_in(page, server)
+    add_files(page, write_text_file(tmp_path, "plain.txt", "The cat sat on the mat.\n"))
+    wait_status(page, "plain.txt", "succeeded")
+    history_entry = page.locator("#history li", has_text="plain")
+    history_entry.wait_for()
+
+    row(page, "plain.txt").click(position={"x": 5, "y": 5})
+    history_entry.click(position={"x": 5, "y": 5})
+    page.locator("#queue").click(position={"x": 2, "y": 2})
+    page.evaluate("() => new Promise(resolve => setTimeout(resolve, 500))")
+
+    assert page.probe.errors == []
+    assert row(page, "plain.txt").get_attribute("data-status") == "succeeded"

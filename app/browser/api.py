@@ -12,6 +12,7 @@ import logging
 import js
 from pyodide.ffi import JsException, to_js
 
+from app.browser.interop import optional_str
 from app.config import AppConfig
 from app.errors import HttpError, NetworkError
 
@@ -91,9 +92,9 @@ class ApiClient:
         if not js_response.ok:
             text = str(await js_response.text())
             headers = {}
-            retry_after = js_response.headers.get("Retry-After")
+            retry_after = optional_str(js_response.headers.get("Retry-After"))
             if retry_after is not None:
-                headers["Retry-After"] = str(retry_after)
+                headers["Retry-After"] = retry_after
             raise HttpError.from_response(int(js_response.status), text, headers)
         return js_response
 

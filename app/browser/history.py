@@ -11,6 +11,7 @@ from pyodide.ffi import create_proxy
 
 from app.auth import SessionExpired
 from app.browser.downloads import save_url
+from app.browser.interop import is_null
 from app.errors import HttpError, NetworkError
 from app.format import format_size
 from app.validation import display_name
@@ -113,8 +114,10 @@ class HistoryPanel:
 
     def _on_click(self, js_event) -> None:
         js_button = js_event.target.closest("button")
-        js_row = js_button.closest("[data-history-id]") if js_button else None
-        if js_row is None:
+        if is_null(js_button):
+            return
+        js_row = js_button.closest("[data-history-id]")
+        if is_null(js_row):
             return
         entry = self._entries.get(str(js_row.dataset.historyId))
         if entry is not None:

@@ -32,9 +32,9 @@ from app.browser.api import ApiClient
 from app.browser.connectivity import Connectivity
 from app.browser.downloads import save_url
 from app.browser.history import HistoryPanel
+from app.browser.interop import is_null
 from app.browser.saved_queue import SavedQueue, file_info
 from app.browser.session import TabSessionSync
-from app.browser.storage import is_null
 from app.browser.view import QueueView
 from app.browser.xhr import XhrTransport
 
@@ -309,7 +309,7 @@ class Page:
     def _on_drop(self, js_event) -> None:
         js_event.preventDefault()
         _element("drop-zone").classList.remove("dragging")
-        if js_event.dataTransfer is not None:
+        if not is_null(js_event.dataTransfer):
             self.add_files(js_event.dataTransfer.files)
 
     def add_files(self, js_files) -> None:

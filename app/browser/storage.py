@@ -18,10 +18,7 @@ from pyodide.ffi import JsException, create_once_callable, create_proxy, to_js
 
 from app.storage import StorageQuotaError, StorageUnavailableError
 
-try:
-    from pyodide.ffi import jsnull
-except ImportError:  # older Pyodide versions convert null to None
-    jsnull = None
+from app.browser.interop import is_null
 
 __all__ = [
     "FileStore",
@@ -37,11 +34,6 @@ log = logging.getLogger(__name__)
 _DATABASE_NAME = "uploader-files"
 _DATABASE_VERSION = 1
 _STORE_NAME = "files"
-
-
-def is_null(value) -> bool:
-    """Tell whether a value from JavaScript is null or undefined."""
-    return value is None or value is jsnull
 
 
 def _error_name(error: JsException) -> str:

@@ -19,6 +19,7 @@ from collections.abc import Callable
 import js
 from pyodide.ffi import create_proxy
 
+from app.browser.interop import is_null
 from app.model import UploadItem
 from app.presenter import RowView, present_foreign_item, present_item
 
@@ -237,9 +238,9 @@ class QueueView:
 
     def _on_click(self, js_event) -> None:
         js_button = js_event.target.closest("button[data-action]")
-        if js_button is None:
+        if is_null(js_button):
             return
         js_row = js_button.closest("[data-file-id]")
-        if js_row is None:
+        if is_null(js_row):
             return
         self._on_action(str(js_button.dataset.action), str(js_row.dataset.fileId))

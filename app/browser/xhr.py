@@ -14,6 +14,7 @@ import logging
 import js
 from pyodide.ffi import JsException, create_proxy
 
+from app.browser.interop import is_null, optional_str
 from app.errors import HttpError, NetworkError, UploadError
 from app.transport import (
     TransferListener,
@@ -110,28 +111,28 @@ class XhrTransfer:
     def _success(self, status: int) -> UploadResponse:
         js_xhr = self._js_xhr
         js_blob = js_xhr.response
-        disposition = js_xhr.getResponseHeader("Content-Disposition")
+        disposition = optional_str(js_xhr.getResponseHeader("Content-Disposition"))
         return UploadResponse(
             status=status,
             body=js_blob,
             file_name=filename_from_content_disposition(disposition),
-            content_type=js_xhr.getResponseHeader("Content-Type") or "",
-            size=int(js_blob.size) if js_blob is not None else 0,
-            history_id=js_xhr.getResponseHeader("X-File-Id"),
+            content_type=optional_str(js_xhr.getResponseHeader("Content-Type")) or "",
+            size=0 if is_null(js_blob) else int(js_blob.size),
+            history_id=optional_str(js_xhr.getResponseHeader("X-File-Id")),
         )
 
     async def _fail_with_status(self, status: int) -> None:
         js_xhr = self._js_xhr
         body = ""
         try:
-            if js_xhr.response is not None:
+            if not is_null(js_xhr.response):
                 body = str(await js_xhr.response.text())
         except JsException as error:
             log.warning("Could not read the error body of HTTP %s: %s", status, error)
         headers = {}
-        retry_after = js_xhr.getResponseHeader("Retry-After")
+        retry_after = optional_str(js_xhr.getResponseHeader("Retry-After"))
         if retry_after is not None:
-            headers["Retry-After"] = str(retry_after)
+            headers["Retry-After"] = retry_after
         self._reject(HttpError.from_response(status, body, headers))
 
     def _resolve(self, response: UploadResponse) -> None:
