@@ -343,6 +343,9 @@ class QueueMirror:
         # text in storage skips parsing it again.
         self._cached_text: str | None = None
         self._cached_entries: list[PersistedFile] = []
+        # The JSON text of each entry last written, so a write encodes only
+        # the entries that changed since.
+        self._entry_texts: dict[PersistedFile, str] = {}
 
     @property
     def dirty(self) -> bool:
@@ -475,13 +478,20 @@ class QueueMirror:
         self.writes += 1
 
     def _encode(self, files: list[PersistedFile], now: float) -> str:
-        record = {
-            "version": RECORD_VERSION,
-            "savedAt": int(now),
-            "owner": self.owner,
-            "files": [entry.to_json() for entry in files],
-        }
-        return json.dumps(record, separators=(",", ":"), ensure_ascii=False)
+        header = {"version": RECORD_VERSION, "savedAt": int(now), "owner": self.owner}
+        known = self._entry_texts
+        texts = {}
+        for entry in files:
+            text = known.get(entry)
+            if text is None:
+                text = json.dumps(entry.to_json(), separators=(",", ":"), ensure_ascii=False)
+            texts[entry] = text
+        self._entry_texts = texts
+        # The same text as json.dumps of the whole record, built from the
+        # entries' texts: the header object without its closing brace, then
+        # the files array.
+        head = json.dumps(header, separators=(",", ":"), ensure_ascii=False)[:-1]
+        return head + ',"files":[' + ",".join(texts[entry] for entry in files) + "]}"
 
     def _degrade(self, text: str, notice: str) -> None:
         # The old record would restore a queue that no longer matches the page.

@@ -79,6 +79,7 @@ class SavedQueue:
         self._statuses: dict[str, UploadStatus] = {}
         self._restoring = False
         self._flush_scheduled = False
+        self._status_write_scheduled = False
         self._flush_proxy = create_proxy(self._flush)
         self._proxies = []
         self._listen(js.window, "pagehide", self._on_pagehide)
@@ -313,7 +314,7 @@ class SavedQueue:
             if self.mirror.dirty:
                 self._schedule_flush()
             return
-        self.mirror.note_status_change()
+        self._write_status_soon()
         if item.status is S.SUCCEEDED:
             # The record no longer lists the file, so another tab can take the lock.
             self._forget(item)
@@ -322,7 +323,7 @@ class SavedQueue:
         self._statuses.pop(item.id, None)
         if self.mirror is None or self.mirror.suspended:
             return
-        self.mirror.note_status_change()
+        self._write_status_soon()
         self._forget(item)
 
     def file_attached(self, item: UploadItem) -> None:
@@ -346,6 +347,24 @@ class SavedQueue:
             await self.files.delete(key)
         except FileStoreError as error:
             log.warning("Stored file %s could not be deleted: %s", key, error)
+
+    def _write_status_soon(self) -> None:
+        """Write the record once for all status changes of this event-loop turn.
+
+        One finished upload and the next one starting, or a pump starting
+        several uploads, change statuses in the same turn. The write runs
+        before any other event, `pagehide` included, so nothing is lost, and
+        each write costs time in proportion to the length of the queue.
+        """
+        if self._status_write_scheduled:
+            return
+        self._status_write_scheduled = True
+        asyncio.get_event_loop().call_soon(self._write_status)
+
+    def _write_status(self) -> None:
+        self._status_write_scheduled = False
+        if self.mirror is not None:
+            self.mirror.note_status_change()
 
     def _schedule_flush(self) -> None:
         if self._flush_scheduled:

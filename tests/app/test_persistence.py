@@ -716,3 +716,24 @@ def test_to_item_without_file_needs_file():
 )
 def test_restore_plan_message(plan, text):
     assert plan.message() == text
+
+
+def test_write_reencodes_changed_entries():
+    clock = FakeClock()
+    storage = MemoryStorage()
+    files = [make_file(1), make_file(2), make_file(3)]
+    mirror = QueueMirror(storage, OWNER, lambda: files, now_ms=clock)
+    mirror.note_status_change()
+
+    clock.now += 10
+    files = [make_file(1), make_file(2, status=S.FAILED, error="Failed."), make_file(4)]
+    mirror.note_status_change()
+
+    text = storage.get_item(KEY)
+    expected = {
+        "version": stored(storage)["version"],
+        "savedAt": int(clock.now),
+        "owner": OWNER,
+        "files": [entry.to_json() for entry in files],
+    }
+    assert text == json.dumps(expected, separators=(",", ":"), ensure_ascii=False)
