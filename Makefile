@@ -5,10 +5,11 @@ VPY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+PYODIDE_WHEELS := .cache/pyodide-wheels
 
-.PHONY: setup run test unit e2e dist soak bench clean
+.PHONY: setup run test unit unit-pyodide e2e dist soak bench clean
 
-setup: $(VENV)/.installed runtime/.installed .cache/debian.installed
+setup: $(VENV)/.installed runtime/.installed .cache/debian.installed $(PYODIDE_WHEELS)/.installed
 
 # Debian packages: Chromium for the browser tests, WordNet 3.0 for the paraphraser.
 .cache/debian.installed:
@@ -33,16 +34,30 @@ runtime/.installed: package.json package-lock.json scripts/copy_runtime.sh
 	sh scripts/copy_runtime.sh
 	@touch $@
 
+# pytest and its dependencies as pure-Python wheels for the unit tests under
+# Pyodide, at the versions pinned in scripts/pyodide/requirements.txt.
+$(PYODIDE_WHEELS)/.installed: scripts/pyodide/requirements.txt $(VENV)/.installed
+	rm -rf $(PYODIDE_WHEELS)
+	$(VPY) -m pip download -q --disable-pip-version-check --no-deps \
+		--only-binary=:all: --python-version 3.14 --platform any --implementation py \
+		-r scripts/pyodide/requirements.txt -d $(PYODIDE_WHEELS)
+	@touch $@
+
 run: setup
 	$(VPY) -m server --host $(HOST) --port $(PORT)
 
 unit: setup
 	$(VPY) -m pytest -q tests $(PYTEST_ARGS)
 
+# The plain-module tests (tests/app) again inside Pyodide's Python 3.14 on
+# Node.js, with deprecation warnings as errors.
+unit-pyodide: setup
+	node scripts/pyodide/run.mjs $(PYODIDE_WHEELS) -W error::DeprecationWarning
+
 e2e: setup
 	$(VPY) -m pytest -q e2e $(PYTEST_ARGS)
 
-test: setup
+test: setup unit-pyodide
 	$(VPY) -m pytest -q tests e2e $(PYTEST_ARGS)
 
 clean:
