@@ -27,7 +27,7 @@ from app.persistence import (
     queue_key,
 )
 from app.retry import Jitter, RetryPolicy
-from app.validation import check_file
+from app.validation import check_file, form_file_name
 from tests.app.fakes import FakeClock, ScriptedTransport, Step
 
 S = UploadStatus
@@ -63,6 +63,17 @@ def test_file_check_message(case, file, message):
     assert message in raised.value.message
     assert len(raised.value.message) < 400
     check_file(GOOD_FILE, AppConfig())
+
+
+async def test_control_characters_left_out_of_form():
+    manager, transport, clock = make_manager()
+
+    manager.add_files([info("bell\x07tab\tname.txt")], UploadOptions())
+    await clock.run(lambda: not manager._tasks)
+
+    assert transport.transfers[0].request.file_name == "belltabname.txt"
+    assert form_file_name("del\x7f.md") == "del.md"
+    assert form_file_name("notes – ünïcode.txt") == "notes – ünïcode.txt"
 
 
 def make_manager(config: AppConfig | None = None):
