@@ -91,8 +91,9 @@ def _detail(item: UploadItem, now: float, max_attempts: int) -> str:
         )
     if status is S.SUCCEEDED:
         size = getattr(item.result, "size", 0)
-        ready = f"{format_size(size)} ready to download" if size else "Ready to download"
-        return f"Done. {ready}."
+        if size:
+            return f"{format_size(size)} ready to download."
+        return "Ready to download."
     if status is S.FAILED:
         return item.error or "Failed."
     return _WAITING_TEXT.get(status, "")

@@ -93,6 +93,7 @@ def test_screenshot_for_readme(page, server, tmp_path):
     add_files(page, *files)
     wait_status(page, "quarterly-report.txt", "succeeded")
     wait_status(page, "meeting-notes.md", "succeeded")
+    page.locator("#history li", has_text="meeting-notes").wait_for()
 
     page.locator("#messages").evaluate("region => region.replaceChildren()")
     ARTIFACTS.mkdir(exist_ok=True)
