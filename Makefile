@@ -60,5 +60,12 @@ e2e: setup
 test: setup unit-pyodide
 	$(VPY) -m pytest -q tests e2e $(PYTEST_ARGS)
 
+# The chaos soak: SOAK_FILES files through the page under injected faults.
+# SOAK_SEED replays a run; without it a seed is chosen and printed.
+SOAK_FILES ?= 200
+SOAK_SEED ?=
+soak: setup
+	$(VPY) e2e/soak.py --files $(SOAK_FILES) $(if $(SOAK_SEED),--seed $(SOAK_SEED))
+
 clean:
 	rm -rf runtime node_modules .cache dist data

@@ -1,0 +1,30 @@
+"""A small run of the chaos soak (e2e/soak.py) as part of the browser tests.
+
+It starts its own server and browser, because its faults, offline periods
+and page settings must not leak into other tests. Set SOAK_SEED to replay
+a run; the seed is printed either way.
+"""
+
+from __future__ import annotations
+
+import os
+
+from soak import format_report, run_soak
+
+SMALL_SOAK_FILES = 12
+DEFAULT_SEED = 20261204
+
+
+def test_small_soak_all_files_once(tmp_path):
+    seed = int(os.environ.get("SOAK_SEED", DEFAULT_SEED))
+
+    report = run_soak(SMALL_SOAK_FILES, seed, work_dir=tmp_path)
+
+    print(format_report(report))
+    assert report.failures == []
+    assert report.statuses["succeeded"] == SMALL_SOAK_FILES
+    assert report.stats["uploadsProcessed"] == SMALL_SOAK_FILES
+    assert report.stats["distinctIdempotencyKeys"] == SMALL_SOAK_FILES
+    assert report.mismatched == []
+    assert report.page_errors == []
+    assert sum(report.faults.values()) > 0
