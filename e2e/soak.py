@@ -70,6 +70,8 @@ FAULT_WEIGHTS = {
     "stall": 1,
     "drop_response": 2,
 }
+# Added to the plan when access tokens expire during the run.
+EXPIRE_TOKEN_WEIGHT = 2
 OFFLINE_SECONDS = (2.0, 4.0)
 WORDS = (
     "river bank quick brown fox lazy dog careful engineer small function clear "
@@ -89,12 +91,15 @@ class SoakFile:
 class SoakReport:
     seed: int
     files: int
+    # Upload requests that took a rule of the fault plan.
+    requests: int = 0
     faults: Counter = field(default_factory=Counter)
     offline_periods: int = 0
     reloads: int = 0
     statuses: Counter = field(default_factory=Counter)
     attempts: Counter = field(default_factory=Counter)
     mismatched: list[str] = field(default_factory=list)
+    succeeded_before_reload: set[str] = field(default_factory=set)
     page_errors: list[str] = field(default_factory=list)
     stats: dict = field(default_factory=dict)
     seconds: float = 0.0
@@ -137,21 +142,27 @@ def make_files(directory: Path, count: int, rng: random.Random, seed: int) -> li
     return files
 
 
-def fault_plan(rng: random.Random, requests: int, rate: float) -> tuple[list[dict], Counter]:
-    """Return one rule per expected upload request: a fault or a pass-through."""
-    kinds = list(FAULT_WEIGHTS)
-    weights = list(FAULT_WEIGHTS.values())
+def fault_plan(
+    rng: random.Random, requests: int, rate: float, expire_tokens: bool
+) -> tuple[list[dict], list[str]]:
+    """Return one rule per expected upload request, and its kind ("pass" or a fault)."""
+    weights_by_kind = dict(FAULT_WEIGHTS)
+    if expire_tokens:
+        weights_by_kind["expire_token"] = EXPIRE_TOKEN_WEIGHT
+    kinds = list(weights_by_kind)
+    weights = list(weights_by_kind.values())
     rules = []
-    planned = Counter()
+    plan = []
     for _ in range(requests):
         if rng.random() >= rate:
             # A delay of 0 s handles the request normally and keeps its place.
             rules.append({"path": UPLOAD_PATH, "action": "delay", "seconds": 0})
+            plan.append("pass")
             continue
         kind = rng.choices(kinds, weights)[0]
-        planned[kind] += 1
+        plan.append(kind)
         rules.append(fault_rule(kind, rng))
-    return rules, planned
+    return rules, plan
 
 
 def fault_rule(kind: str, rng: random.Random) -> dict:
@@ -166,6 +177,8 @@ def fault_rule(kind: str, rng: random.Random) -> dict:
         return rule
     if kind == "stall":
         return {**rule, "action": "stall", "seconds": rng.choice((2, 3)), "afterBytes": 256}
+    if kind == "expire_token":
+        return {**rule, "action": "expire_token"}
     return {**rule, "action": "drop_response"}
 
 
@@ -195,28 +208,74 @@ def row_states(page: Page) -> list[dict]:
     )
 
 
-def wait_for_all(page: Page, count: int, deadline: float, offline_at: list[float], report: SoakReport, context, rng) -> list[dict]:
-    """Poll the rows until all are finished, taking the network down on schedule."""
+@dataclass
+class Schedule:
+    """Seconds into the run at which the network goes down or the page reloads."""
+
+    offline_at: list[float]
+    reload_at: list[float]
+
+
+def wait_for_all(
+    page: Page,
+    files: list[SoakFile],
+    deadline: float,
+    schedule: Schedule,
+    report: SoakReport,
+    context,
+    rng: random.Random,
+) -> list[dict]:
+    """Poll the rows until all are finished, with outages and reloads on schedule."""
     started = time.monotonic()
     while True:
         rows = row_states(page)
         done = [row for row in rows if row["status"] in TERMINAL]
-        if len(rows) >= count and len(done) == len(rows):
+        succeeded_before = report.succeeded_before_reload
+        if len(rows) + len(succeeded_before) >= len(files) and len(done) == len(rows):
             return rows
         if time.monotonic() > deadline:
             report.failures.append(
-                f"Timed out: {len(done)} of {count} files finished; statuses "
-                f"{dict(Counter(row['status'] for row in rows))}."
+                f"Timed out: {len(done) + len(succeeded_before)} of {len(files)} "
+                f"files finished; statuses {dict(Counter(row['status'] for row in rows))}."
             )
             return rows
         elapsed = time.monotonic() - started
-        if offline_at and elapsed >= offline_at[0]:
-            offline_at.pop(0)
+        if schedule.offline_at and elapsed >= schedule.offline_at[0]:
+            schedule.offline_at.pop(0)
             context.set_offline(True)
             report.offline_periods += 1
             page.wait_for_timeout(rng.uniform(*OFFLINE_SECONDS) * 1000)
             context.set_offline(False)
+        if schedule.reload_at and elapsed >= schedule.reload_at[0]:
+            schedule.reload_at.pop(0)
+            reload_page(page, files, report)
         page.wait_for_timeout(250)
+
+
+def reload_page(page: Page, files: list[SoakFile], report: SoakReport) -> None:
+    """Reload mid-run, as a person pressing F5 would, and add back the files the page requests again.
+
+    Rows that succeeded before the reload are not restored, so their results
+    are checked through the history instead. A restored row that cannot go
+    on without its file (status `interrupted`) gets its file added again.
+    """
+    for row in row_states(page):
+        if row["status"] == "succeeded":
+            report.succeeded_before_reload.add(row["name"])
+    report.reloads += 1
+    page.reload()
+    page.wait_for_function("window.uploaderReady === true", timeout=READY_TIMEOUT_MS)
+    page.locator("#workspace").wait_for(state="visible", timeout=READY_TIMEOUT_MS)
+    page.evaluate("document.getElementById('opt-synonym').value = '0'")
+    names = {row["name"]: row for row in row_states(page)}
+    missing = [
+        file.path
+        for file in files
+        if file.path.name not in report.succeeded_before_reload
+        and (file.path.name not in names or names[file.path.name]["status"] == "interrupted")
+    ]
+    if missing:
+        add_files(page, *missing)
 
 
 def expected_content(file: SoakFile) -> list[str]:
@@ -244,7 +303,36 @@ def check_downloads(page: Page, files: list[SoakFile], report: SoakReport) -> No
             report.mismatched.append(file.path.name)
 
 
-def run_soak(files_count: int, seed: int, fault_rate: float = 0.3, offline_periods: int = 3, work_dir: Path | None = None) -> SoakReport:
+def check_history_downloads(
+    server: ApiServer, files: list[SoakFile], names: set[str], report: SoakReport
+) -> None:
+    """Compare the server's stored results of files whose rows a reload removed."""
+    if not names:
+        return
+    token = server.login()
+    entries = server.history(token)
+    for file in files:
+        if file.path.name not in names:
+            continue
+        matches = [entry for entry in entries if file.marker in entry["fileName"]]
+        if len(matches) != 1:
+            report.mismatched.append(f"{file.path.name} ({len(matches)} history entries)")
+            continue
+        data = server.download(matches[0]["downloadUrl"], token)
+        if result_content(data, file.kind) != expected_content(file):
+            report.mismatched.append(file.path.name)
+
+
+def run_soak(
+    files_count: int,
+    seed: int,
+    fault_rate: float = 0.3,
+    offline_periods: int = 3,
+    reloads: int = 0,
+    token_ttl: int = 0,
+    work_dir: Path | None = None,
+) -> SoakReport:
+    """Run the soak; `token_ttl` > 0 sets the access token's life in seconds."""
     rng = random.Random(seed)
     report = SoakReport(seed=seed, files=files_count)
     started = time.monotonic()
@@ -253,11 +341,15 @@ def run_soak(files_count: int, seed: int, fault_rate: float = 0.3, offline_perio
         inputs = temp_path / "inputs"
         inputs.mkdir()
         files = make_files(inputs, files_count, rng, seed)
-        # Two requests per file covers the first attempts and their retries;
+        # Two rules per file cover the first attempts and most retries;
         # requests past the plan run without faults.
-        rules, report.faults = fault_plan(rng, files_count * 2, fault_rate)
+        rules, plan = fault_plan(rng, files_count * 2, fault_rate, token_ttl > 0)
         budget = 120 + files_count * 4
-        offline_at = sorted(rng.uniform(2, max(5, files_count * 0.5)) for _ in range(offline_periods))
+        window = max(5, files_count * 0.5)
+        schedule = Schedule(
+            offline_at=sorted(rng.uniform(2, window) for _ in range(offline_periods)),
+            reload_at=sorted(rng.uniform(3, window) for _ in range(reloads)),
+        )
 
         server = ApiServer(temp_path / "server")
         server.start()
@@ -271,6 +363,8 @@ def run_soak(files_count: int, seed: int, fault_rate: float = 0.3, offline_perio
                 probe = PageProbe(page)
                 page.set_default_timeout(READY_TIMEOUT_MS)
                 open_signed_in(page, server)
+                if token_ttl > 0:
+                    server.configure(accessTokenTtl=token_ttl)
                 server.add_faults(*rules)
 
                 batches = max(1, min(4, files_count // 3))
@@ -279,15 +373,21 @@ def run_soak(files_count: int, seed: int, fault_rate: float = 0.3, offline_perio
                     page.wait_for_timeout(rng.uniform(200, 1500))
 
                 deadline = time.monotonic() + budget
-                rows = wait_for_all(page, files_count, deadline, offline_at, report, context, rng)
+                rows = wait_for_all(page, files, deadline, schedule, report, context, rng)
                 report.statuses = Counter(row["status"] for row in rows)
                 report.attempts = Counter(row["attempts"] for row in rows)
                 for row in rows:
                     if row["status"] != "succeeded":
                         report.failures.append(f"{row['name']} ended {row['status']}: {row['detail']}")
                 check_downloads(page, files, report)
+                check_history_downloads(server, files, report.succeeded_before_reload, report)
                 report.page_errors = list(probe.errors)
                 report.stats = server.stats()
+                # Each upload request takes the next rule of the plan, so the
+                # first uploadsStarted rules are the ones applied.
+                applied = plan[: report.stats["uploadsStarted"]]
+                report.faults = Counter(kind for kind in applied if kind != "pass")
+                report.requests = len(applied) if applied else 0
                 context.close()
                 browser.close()
         finally:
@@ -299,10 +399,9 @@ def run_soak(files_count: int, seed: int, fault_rate: float = 0.3, offline_perio
 
 def judge(report: SoakReport, files_count: int) -> None:
     stats = report.stats
-    if report.statuses.get("succeeded", 0) != files_count:
-        report.failures.append(
-            f"{report.statuses.get('succeeded', 0)} of {files_count} files succeeded."
-        )
+    succeeded = report.statuses.get("succeeded", 0) + len(report.succeeded_before_reload)
+    if succeeded != files_count:
+        report.failures.append(f"{succeeded} of {files_count} files succeeded.")
     processed = stats.get("uploadsProcessed")
     keys = stats.get("distinctIdempotencyKeys")
     if not processed == keys == files_count:
@@ -328,14 +427,14 @@ def format_report(report: SoakReport) -> str:
         f"Soak: {report.files} files, seed {report.seed}, {report.seconds:.0f} s",
         "",
         "Thrown:",
-        f"  faults planned      {sum(report.faults.values())} ({faults})",
-        f"  faults applied      {stats.get('faultsApplied', '?')} (server count, includes pass-through rules)",
+        f"  faults injected     {sum(report.faults.values())} of {report.requests} upload requests ({faults})",
         f"  offline periods     {report.offline_periods}",
         f"  reloads             {report.reloads}",
         f"  token refreshes     {stats.get('refreshCalls', '?')}",
         "",
         "Seen:",
         f"  statuses            {dict(report.statuses)}",
+        f"  succeeded before a reload  {len(report.succeeded_before_reload)}",
         f"  attempts per file   {attempts}",
         f"  uploads started     {stats.get('uploadsStarted', '?')}",
         f"  uploads completed   {stats.get('uploadsCompleted', '?')}",
@@ -361,10 +460,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=None, help="random seed; printed when not given")
     parser.add_argument("--fault-rate", type=float, default=0.3, help="share of upload requests that fail, 0 to 1")
     parser.add_argument("--offline", type=int, default=3, help="number of offline periods")
+    parser.add_argument("--reloads", type=int, default=0, help="number of page reloads")
+    parser.add_argument(
+        "--token-ttl", type=int, default=0,
+        help="access token life in seconds, with expired-token faults; 0 keeps the default",
+    )
     args = parser.parse_args(argv)
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1_000_000)
     print(f"Soak seed {seed}", flush=True)
-    report = run_soak(args.files, seed, args.fault_rate, args.offline)
+    report = run_soak(
+        args.files, seed, args.fault_rate, args.offline, args.reloads, args.token_ttl
+    )
     print(format_report(report))
     return 0 if report.ok else 1
 
