@@ -93,6 +93,8 @@ class SoakReport:
     files: int
     # Upload requests that took a rule of the fault plan.
     requests: int = 0
+    # The options the run was started with, for the replay command.
+    options: str = ""
     faults: Counter = field(default_factory=Counter)
     offline_periods: int = 0
     reloads: int = 0
@@ -214,6 +216,9 @@ class Schedule:
 
     offline_at: list[float]
     reload_at: list[float]
+    # Times at which the next selection of files is added, one per selection.
+    batch_at: list[float]
+    batches: list[list[Path]]
 
 
 def wait_for_all(
@@ -225,13 +230,23 @@ def wait_for_all(
     context,
     rng: random.Random,
 ) -> list[dict]:
-    """Poll the rows until all are finished, with outages and reloads on schedule."""
+    """Add the selections, take the network down and reload on schedule, and
+    poll the rows until every event has happened and every file is finished."""
     started = time.monotonic()
     while True:
+        elapsed = time.monotonic() - started
+        if schedule.batch_at and elapsed >= schedule.batch_at[0]:
+            schedule.batch_at.pop(0)
+            add_files(page, *schedule.batches.pop(0))
         rows = row_states(page)
         done = [row for row in rows if row["status"] in TERMINAL]
         succeeded_before = report.succeeded_before_reload
-        if len(rows) + len(succeeded_before) >= len(files) and len(done) == len(rows):
+        pending = schedule.batch_at or schedule.offline_at or schedule.reload_at
+        if (
+            not pending
+            and len(rows) + len(succeeded_before) >= len(files)
+            and len(done) == len(rows)
+        ):
             return rows
         if time.monotonic() > deadline:
             report.failures.append(
@@ -239,7 +254,6 @@ def wait_for_all(
                 f"files finished; statuses {dict(Counter(row['status'] for row in rows))}."
             )
             return rows
-        elapsed = time.monotonic() - started
         if schedule.offline_at and elapsed >= schedule.offline_at[0]:
             schedule.offline_at.pop(0)
             context.set_offline(True)
@@ -334,7 +348,11 @@ def run_soak(
 ) -> SoakReport:
     """Run the soak; `token_ttl` > 0 sets the access token's life in seconds."""
     rng = random.Random(seed)
-    report = SoakReport(seed=seed, files=files_count)
+    options = (
+        f"--files {files_count} --seed {seed} --fault-rate {fault_rate} "
+        f"--offline {offline_periods} --reloads {reloads} --token-ttl {token_ttl}"
+    )
+    report = SoakReport(seed=seed, files=files_count, options=options)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="soak-", dir=work_dir) as temp:
         temp_path = Path(temp)
@@ -345,10 +363,13 @@ def run_soak(
         # requests past the plan run without faults.
         rules, plan = fault_plan(rng, files_count * 2, fault_rate, token_ttl > 0)
         budget = 120 + files_count * 4
-        window = max(5, files_count * 0.5)
+        window = max(8, files_count * 0.5)
+        selections = max(1, min(4, files_count // 3))
         schedule = Schedule(
-            offline_at=sorted(rng.uniform(2, window) for _ in range(offline_periods)),
-            reload_at=sorted(rng.uniform(3, window) for _ in range(reloads)),
+            offline_at=sorted(rng.uniform(1, window) for _ in range(offline_periods)),
+            reload_at=sorted(rng.uniform(2, window) for _ in range(reloads)),
+            batch_at=[0.0] + sorted(rng.uniform(0.5, window / 2) for _ in range(selections - 1)),
+            batches=[[file.path for file in files[index::selections]] for index in range(selections)],
         )
 
         server = ApiServer(temp_path / "server")
@@ -362,15 +383,11 @@ def run_soak(
                 page = context.new_page()
                 probe = PageProbe(page)
                 page.set_default_timeout(READY_TIMEOUT_MS)
-                open_signed_in(page, server)
                 if token_ttl > 0:
+                    # Set before sign-in, because a token keeps the life it was issued with.
                     server.configure(accessTokenTtl=token_ttl)
+                open_signed_in(page, server)
                 server.add_faults(*rules)
-
-                batches = max(1, min(4, files_count // 3))
-                for batch in range(batches):
-                    add_files(page, *[file.path for file in files[batch::batches]])
-                    page.wait_for_timeout(rng.uniform(200, 1500))
 
                 deadline = time.monotonic() + budget
                 rows = wait_for_all(page, files, deadline, schedule, report, context, rng)
@@ -450,7 +467,7 @@ def format_report(report: SoakReport) -> str:
     else:
         lines.append("Failures:")
         lines.extend(f"  {failure}" for failure in report.failures)
-        lines.append(f"Replay with: .venv/bin/python e2e/soak.py --files {report.files} --seed {report.seed}")
+        lines.append(f"Replay with: .venv/bin/python e2e/soak.py {report.options}")
     return "\n".join(lines)
 
 
