@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import docx
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -337,6 +337,59 @@ def check_history_downloads(
             report.mismatched.append(file.path.name)
 
 
+@dataclass
+class SoakPlan:
+    """Everything a run throws, decided from the seed before it starts."""
+
+    files: list[SoakFile]
+    rules: list[dict]
+    # The kind of each rule in `rules`: "pass" or a fault kind.
+    kinds: list[str]
+    schedule: Schedule
+    budget_seconds: float
+    token_ttl: int
+
+
+def drive_page(
+    browser: Browser,
+    server: ApiServer,
+    soak: SoakPlan,
+    report: SoakReport,
+    rng: random.Random,
+) -> None:
+    """Run the files through one page of a fresh context and record what it saw."""
+    files = soak.files
+    context = browser.new_context(accept_downloads=True)
+    try:
+        page = context.new_page()
+        probe = PageProbe(page)
+        page.set_default_timeout(READY_TIMEOUT_MS)
+        if soak.token_ttl > 0:
+            # Set before sign-in, because a token keeps the life it was issued with.
+            server.configure(accessTokenTtl=soak.token_ttl)
+        open_signed_in(page, server)
+        server.add_faults(*soak.rules)
+
+        deadline = time.monotonic() + soak.budget_seconds
+        rows = wait_for_all(page, files, deadline, soak.schedule, report, context, rng)
+        report.statuses = Counter(row["status"] for row in rows)
+        report.attempts = Counter(row["attempts"] for row in rows)
+        for row in rows:
+            if row["status"] != "succeeded":
+                report.failures.append(f"{row['name']} ended {row['status']}: {row['detail']}")
+        check_downloads(page, files, report)
+        check_history_downloads(server, files, report.succeeded_before_reload, report)
+        report.page_errors = list(probe.errors)
+        report.stats = server.stats()
+        # Each upload request takes the next rule of the plan, so the first
+        # uploadsStarted rules are the ones applied.
+        applied = soak.kinds[: report.stats["uploadsStarted"]]
+        report.faults = Counter(kind for kind in applied if kind != "pass")
+        report.requests = len(applied)
+    finally:
+        context.close()
+
+
 def run_soak(
     files_count: int,
     seed: int,
@@ -345,8 +398,13 @@ def run_soak(
     reloads: int = 0,
     token_ttl: int = 0,
     work_dir: Path | None = None,
+    browser: Browser | None = None,
 ) -> SoakReport:
-    """Run the soak; `token_ttl` > 0 sets the access token's life in seconds."""
+    """Run the soak; `token_ttl` > 0 sets the access token's life in seconds.
+
+    Pass `browser` to use one that is already running (pytest's session
+    browser); otherwise the soak launches its own Chromium.
+    """
     rng = random.Random(seed)
     options = (
         f"--files {files_count} --seed {seed} --fault-rate {fault_rate} "
@@ -372,41 +430,22 @@ def run_soak(
             batches=[[file.path for file in files[index::selections]] for index in range(selections)],
         )
 
+        soak = SoakPlan(files, rules, plan, schedule, budget, token_ttl)
+
         server = ApiServer(temp_path / "server")
         server.start()
         try:
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(
-                    executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-                )
-                context = browser.new_context(accept_downloads=True)
-                page = context.new_page()
-                probe = PageProbe(page)
-                page.set_default_timeout(READY_TIMEOUT_MS)
-                if token_ttl > 0:
-                    # Set before sign-in, because a token keeps the life it was issued with.
-                    server.configure(accessTokenTtl=token_ttl)
-                open_signed_in(page, server)
-                server.add_faults(*rules)
-
-                deadline = time.monotonic() + budget
-                rows = wait_for_all(page, files, deadline, schedule, report, context, rng)
-                report.statuses = Counter(row["status"] for row in rows)
-                report.attempts = Counter(row["attempts"] for row in rows)
-                for row in rows:
-                    if row["status"] != "succeeded":
-                        report.failures.append(f"{row['name']} ended {row['status']}: {row['detail']}")
-                check_downloads(page, files, report)
-                check_history_downloads(server, files, report.succeeded_before_reload, report)
-                report.page_errors = list(probe.errors)
-                report.stats = server.stats()
-                # Each upload request takes the next rule of the plan, so the
-                # first uploadsStarted rules are the ones applied.
-                applied = plan[: report.stats["uploadsStarted"]]
-                report.faults = Counter(kind for kind in applied if kind != "pass")
-                report.requests = len(applied) if applied else 0
-                context.close()
-                browser.close()
+            if browser is not None:
+                drive_page(browser, server, soak, report, rng)
+            else:
+                with sync_playwright() as playwright:
+                    own_browser = playwright.chromium.launch(
+                        executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+                    )
+                    try:
+                        drive_page(own_browser, server, soak, report, rng)
+                    finally:
+                        own_browser.close()
         finally:
             server.stop()
     report.seconds = time.monotonic() - started

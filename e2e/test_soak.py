@@ -1,7 +1,7 @@
 """A small run of the chaos soak (e2e/soak.py) as part of the browser tests.
 
-It starts its own server and browser, because its faults, offline periods
-and page settings must not leak into other tests. Set SOAK_SEED to replay
+It starts its own server, because its faults and settings must not leak
+into other tests, and uses the session's browser in a fresh context. Set SOAK_SEED to replay
 a run; the seed is printed either way.
 """
 
@@ -15,10 +15,10 @@ SMALL_SOAK_FILES = 12
 DEFAULT_SEED = 20261204
 
 
-def test_small_soak_all_files_once(tmp_path):
+def test_small_soak_all_files_once(browser, tmp_path):
     seed = int(os.environ.get("SOAK_SEED", DEFAULT_SEED))
 
-    report = run_soak(SMALL_SOAK_FILES, seed, work_dir=tmp_path)
+    report = run_soak(SMALL_SOAK_FILES, seed, work_dir=tmp_path, browser=browser)
 
     print(format_report(report))
     assert report.failures == []
