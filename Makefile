@@ -6,6 +6,13 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 PYODIDE_WHEELS := .cache/pyodide-wheels
+# Extra server options for `make run`, such as short token lifetimes:
+# make run SERVER_ARGS="--access-token-ttl 20 --refresh-token-ttl 600"
+SERVER_ARGS ?=
+# `make dist RUNTIME=cdn` loads Pyodide and PyScript from jsDelivr instead of
+# copying them; API_ORIGIN adds API origins to the CSP connect-src.
+RUNTIME ?= local
+API_ORIGIN ?=
 
 .PHONY: setup run test unit unit-pyodide e2e dist soak bench clean
 
@@ -44,7 +51,7 @@ $(PYODIDE_WHEELS)/.installed: scripts/pyodide/requirements.txt $(VENV)/.installe
 	@touch $@
 
 run: setup
-	$(VPY) -m server --host $(HOST) --port $(PORT)
+	$(VPY) -m server --host $(HOST) --port $(PORT) $(SERVER_ARGS)
 
 unit: setup
 	$(VPY) -m pytest -q tests $(PYTEST_ARGS)
@@ -54,11 +61,16 @@ unit: setup
 unit-pyodide: setup
 	node scripts/pyodide/run.mjs $(PYODIDE_WHEELS) -W error::DeprecationWarning
 
-e2e: setup
+# The browser tests serve dist/ from a plain static server, so they build it
+# first (about a second; it copies the runtime).
+e2e: setup dist
 	$(VPY) -m pytest -q e2e $(PYTEST_ARGS)
 
-test: setup unit-pyodide
+test: setup dist unit-pyodide
 	$(VPY) -m pytest -q tests e2e $(PYTEST_ARGS)
+
+dist: setup
+	$(VPY) -m deploy --out dist --runtime $(RUNTIME) $(foreach origin,$(API_ORIGIN),--connect-src $(origin))
 
 # The chaos soak: SOAK_FILES files through the page under injected faults.
 # SOAK_SEED replays a run; without it a seed is chosen and printed.

@@ -10,6 +10,7 @@ This module does no I/O. It provides:
 - `decide_on_auth_error`, a pure function that maps a 401 to an `AuthAction`.
 - `TokenManager`, which stores the token and runs at most one refresh at a
   time. Every upload that failed with an expired token awaits that refresh.
+  Its `send_with_token` applies the same policy to one short request.
 - `RefreshResult`, `RefreshFailed`, `SessionExpired` and `SignedOut`, the
   values and errors exchanged with the refresh transport and the caller.
 
@@ -34,6 +35,7 @@ import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from app.errors import AuthError, UploaderError
 
@@ -48,6 +50,8 @@ __all__ = [
     "decide_on_auth_error",
 ]
 
+
+T = TypeVar("T")
 
 _SESSION_EXPIRED_MESSAGE = (
     "Your session has expired. Sign in again to continue the uploads."
@@ -301,6 +305,31 @@ class TokenManager:
             if self._state is SessionState.EXPIRED:
                 raise SessionExpired()
         return await self.refresh()
+
+    async def send_with_token(self, send: Callable[[str], Awaitable[T]]) -> T:
+        """Run `send(token)` and, after a 401 with an expired token, once more.
+
+        For short requests such as the history list and downloads. The
+        second call gets the token of the shared refresh. Raises
+        `SessionExpired` (or `SignedOut`) when there is no token or the
+        refresh was rejected, and the `AuthError` of a 401 that needs sign-in.
+        """
+        token = self._token
+        if token is None:
+            if self._state is SessionState.SIGNED_OUT:
+                raise SignedOut()
+            raise SessionExpired()
+        try:
+            return await send(token)
+        except AuthError as error:
+            action = decide_on_auth_error(error, token, self._token, False)
+            if action is AuthAction.SIGN_IN_REQUIRED:
+                raise
+            if action is AuthAction.REFRESH_AND_REPLAY:
+                token = await self.refresh_after_expiry(token)
+            else:
+                token = self._token
+        return await send(token)
 
     async def refresh(self) -> str:
         """Refresh the token, or join the refresh in flight, and return it.

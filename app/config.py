@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
+from urllib.parse import urlsplit
 
 from app.errors import ConfigError
 
@@ -31,8 +32,9 @@ HISTORY_PATH = "/p-v2/api/files/history"
 class AppConfig:
     """Settings of the upload manager; defaults suit the reference server."""
 
-    # Origin of the API, such as "https://api.example.com"; empty means the
-    # page's own origin.
+    # Base URL of the API, such as "https://api.example.com" or
+    # "https://example.com/backend"; empty means the page's own origin. An API
+    # on another origin must allow this page's origin with CORS credentials.
     api_base_url: str = ""
     # Files larger than this fail before upload. The reference server's
     # default limit is also 50 MiB.
@@ -65,12 +67,17 @@ class AppConfig:
         _check_range("maxDelay", self.max_delay, 0, 3600)
         _check_range("maxRetryAfter", self.max_retry_after, 0, 24 * 3600)
         _check_range("maxFilesPerSelection", self.max_files_per_selection, 1, 100_000)
-        if self.api_base_url and not self.api_base_url.startswith(
-            ("http://", "https://")
-        ):
+        if self.max_delay < self.initial_delay:
             raise ConfigError(
-                f"Setting apiBaseUrl must start with http:// or https://, "
-                f"got {self.api_base_url!r}. Leave it empty to use this page's origin."
+                f"Setting maxDelay ({self.max_delay:g}) is less than initialDelay "
+                f"({self.initial_delay:g}); make maxDelay at least initialDelay."
+            )
+        if self.api_base_url:
+            _check_api_base_url(self.api_base_url)
+        if not self.allowed_extensions:
+            raise ConfigError(
+                "Setting allowedExtensions is empty, so no file could be added; "
+                'list at least one extension, such as [".txt"].'
             )
         for extension in self.allowed_extensions:
             if not extension.startswith(".") or len(extension) < 2:
@@ -138,6 +145,29 @@ def _convert(key: str, value: Any, default: Any) -> Any:
     if not isinstance(value, (int, float)):
         raise ConfigError(f"Setting {key} must be a number, got {value!r}.")
     return float(value)
+
+
+def _check_api_base_url(url: str) -> None:
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(
+            f"Setting apiBaseUrl must start with http:// or https://, "
+            f"got {url!r}. Leave it empty to use this page's origin."
+        )
+    parts = urlsplit(url)
+    try:
+        parts.port
+    except ValueError:
+        raise ConfigError(f"Setting apiBaseUrl has an invalid port: {url!r}.") from None
+    if not parts.hostname or any(char.isspace() for char in url):
+        raise ConfigError(
+            f"Setting apiBaseUrl must name a host, such as "
+            f"\"https://api.example.com\", got {url!r}."
+        )
+    if parts.query or parts.fragment or "@" in parts.netloc:
+        raise ConfigError(
+            f"Setting apiBaseUrl must be an origin with an optional path, without "
+            f"a query, fragment or user name, got {url!r}."
+        )
 
 
 def _check_range(key: str, value: float, low: float, high: float) -> None:

@@ -8,6 +8,12 @@ a fake clock and a scripted transport.
 Only the network attempt is retried. Work after a success (the hooks that
 create the download link and refresh the history) runs once; if it raises,
 the error is reported and the upload stays succeeded.
+
+A 401 goes through the `TokenManager`: an expired token is refreshed once
+(shared by every upload that failed with it) and the request is replayed
+once with the new token, without using a retry attempt. When no valid
+session remains, unfinished uploads wait in `auth-required` until
+`resume_after_sign_in`, keeping their idempotency keys.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 
+from app.auth import AuthAction, SessionExpired, TokenManager, decide_on_auth_error
 from app.config import AppConfig
 from app.errors import (
     AuthError,
@@ -57,6 +64,9 @@ class ManagerHooks:
     # A transfer failed without an HTTP response while the browser was online,
     # so the page can check whether the server is reachable.
     transfer_failed: Callable[[UploadItem], None] = lambda item: None
+    # No valid session remains, so the page must show the sign-in form.
+    # Called once each time the manager starts waiting for a sign-in.
+    sign_in_required: Callable[[], None] = lambda: None
     # Errors raised by hooks, reported so they are never silent.
     hook_failed: Callable[[str, BaseException], None] = lambda where, error: None
 
@@ -105,7 +115,7 @@ class UploadManager:
         config: AppConfig,
         transport: Transport,
         *,
-        token: Callable[[], str | None],
+        auth: TokenManager,
         clock: Callable[[], float],
         sleep: Callable[[float], Awaitable[None]],
         random: Callable[[], float],
@@ -127,7 +137,7 @@ class UploadManager:
             max_retry_after=config.max_retry_after,
         )
         self.clock = clock
-        self._token = token
+        self.auth = auth
         self._sleep = sleep
         self._random = random
         self._new_id = new_id
@@ -135,6 +145,9 @@ class UploadManager:
         self._is_offline = is_offline
         # True while the network is down: nothing starts and nothing retries.
         self.paused = False
+        # True from a rejected session until `resume_after_sign_in`: nothing
+        # starts, because every request would get 401.
+        self.awaiting_sign_in = False
         self._tasks: dict[str, asyncio.Task] = {}
         self._transfers: dict[str, Transfer] = {}
 
@@ -232,7 +245,7 @@ class UploadManager:
 
     def pump(self) -> None:
         """Start queued files while fewer than `concurrency` run."""
-        if self.paused:
+        if self.paused or self.awaiting_sign_in:
             return
         running = len(self._tasks)
         for item in self.queue.with_status(S.QUEUED):
@@ -275,6 +288,60 @@ class UploadManager:
         self.pump()
         return len(paused)
 
+    # Sessions.
+
+    def require_sign_in(self, *, notify: bool = True) -> int:
+        """Hold every unfinished upload until the user signs in again.
+
+        Queued, retrying and paused files become `auth-required` at once.
+        Running transfers go on, because the server checked their token when
+        they started. Any of them that gets 401 becomes `auth-required` too.
+        With `notify`, the `sign_in_required` hook runs the first time.
+        Returns how many files changed status.
+        """
+        first = not self.awaiting_sign_in
+        self.awaiting_sign_in = True
+        moved = 0
+        for item in self.queue.with_status(S.QUEUED, S.RETRYING, S.PAUSED):
+            self._hold_for_sign_in(item)
+            moved += 1
+        if first and notify:
+            self._call_hook_error_safe("sign_in_required", self.hooks.sign_in_required)
+        return moved
+
+    def resume_after_sign_in(self) -> int:
+        """Queue every `auth-required` file again; return how many.
+
+        Each keeps its idempotency key, so for a file the server already
+        processed it returns the stored result.
+        """
+        self.awaiting_sign_in = False
+        waiting = self.queue.with_status(S.AUTH_REQUIRED)
+        for item in waiting:
+            item.move_to(S.QUEUED)
+            item.error = None
+            item.loaded = 0
+            self._changed(item)
+        self.pump()
+        return len(waiting)
+
+    def cancel_unfinished(self) -> int:
+        """Cancel every file that is not finished, as on sign-out; return how many."""
+        unfinished = [
+            item
+            for item in self.queue
+            if item.is_active or item.status in (S.QUEUED, S.PAUSED, S.AUTH_REQUIRED)
+        ]
+        for item in unfinished:
+            self.cancel(item.id)
+        return len(unfinished)
+
+    def _hold_for_sign_in(self, item: UploadItem) -> None:
+        item.move_to(S.AUTH_REQUIRED)
+        item.error = None
+        item.next_retry_at = None
+        self._changed(item)
+
     async def wait_idle(self) -> None:
         """Wait until no upload runs; for tests and shutdown."""
         while self._tasks:
@@ -299,22 +366,77 @@ class UploadManager:
             self.pump()
 
     async def _upload_with_retries(self, item: UploadItem) -> None:
+        replay = False
         while True:
+            token = self.auth.token
+            if token is None or self.awaiting_sign_in:
+                if item.can_move_to(S.AUTH_REQUIRED):
+                    self._hold_for_sign_in(item)
+                self.require_sign_in()
+                return
             try:
-                response = await self._attempt(item)
+                response = await self._attempt(item, token, replay=replay)
+            except AuthError as error:
+                try:
+                    replay = await self._prepare_replay(item, error, token, replay)
+                except UploadError as refresh_error:
+                    # The refresh could not be completed (network or 5xx), so
+                    # the attempt that got 401 counts as failed.
+                    replay = False
+                    if not await self._handle_failure(item, refresh_error):
+                        return
+                    continue
+                if not replay:
+                    return
+                continue
             except UploadError as error:
+                replay = False
                 if not await self._handle_failure(item, error):
                     return
                 continue
             self._succeed(item, response)
             return
 
-    async def _attempt(self, item: UploadItem) -> UploadResponse:
-        token = self._token()
-        if not token:
-            raise AuthError(401, "Please sign in again.", code="AUTH_INVALID")
-        item.attempts += 1
-        item.move_to(S.UPLOADING)
+    async def _prepare_replay(
+        self, item: UploadItem, error: AuthError, token: str, replayed: bool
+    ) -> bool:
+        """Get a token to send the request once more after a 401.
+
+        Returns True to replay, or False when the item now waits for a
+        sign-in or left the upload (cancelled while the refresh ran).
+        Raises the refresh's `UploadError` when it could not be completed.
+        """
+        action = decide_on_auth_error(error, token, self.auth.token, replayed)
+        if action is AuthAction.SIGN_IN_REQUIRED:
+            if item.can_move_to(S.AUTH_REQUIRED):
+                self._hold_for_sign_in(item)
+            self.require_sign_in()
+            return False
+        if action is AuthAction.REFRESH_AND_REPLAY:
+            try:
+                await self.auth.refresh_after_expiry(token)
+            except SessionExpired:
+                if item.can_move_to(S.AUTH_REQUIRED):
+                    self._hold_for_sign_in(item)
+                self.require_sign_in()
+                return False
+        # The user may have cancelled or removed the file while it waited.
+        if item.status not in (S.UPLOADING, S.PROCESSING) or item.id not in self.queue:
+            return False
+        if self.paused:
+            item.move_to(S.PAUSED)
+            self._changed(item)
+            return False
+        return True
+
+    async def _attempt(
+        self, item: UploadItem, token: str, *, replay: bool = False
+    ) -> UploadResponse:
+        """Send the file once; a replay after a token refresh uses no attempt."""
+        if not replay:
+            item.attempts += 1
+        if item.status is not S.UPLOADING:
+            item.move_to(S.UPLOADING)
         item.loaded = 0
         item.error = None
         item.next_retry_at = None
@@ -376,13 +498,6 @@ class UploadManager:
             self._changed(item)
             return False
 
-        if error_class is ErrorClass.AUTH:
-            item.move_to(S.FAILED)
-            item.error = "Your session has expired. Please sign in again, then retry."
-            item.retryable = True
-            self._changed(item)
-            return False
-
         attempts = item.attempts - item.budget_start
         decision = self.policy.decide(
             error, attempts, random=self._random, now=self.clock()
@@ -439,6 +554,12 @@ class UploadManager:
     def _call_hook(self, where: str, hook: Callable, item: UploadItem) -> None:
         try:
             hook(item)
+        except Exception as error:  # noqa: BLE001 - hooks must not break uploads
+            self._call_hook_error(where, error)
+
+    def _call_hook_error_safe(self, where: str, hook: Callable[[], None]) -> None:
+        try:
+            hook()
         except Exception as error:  # noqa: BLE001 - hooks must not break uploads
             self._call_hook_error(where, error)
 

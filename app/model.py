@@ -53,8 +53,18 @@ _TRANSITIONS: dict[UploadStatus, frozenset[UploadStatus]] = {
     S.UPLOADING: frozenset(
         {S.PROCESSING, S.RETRYING, S.FAILED, S.CANCELLED, S.PAUSED, S.AUTH_REQUIRED}
     ),
+    # PROCESSING goes back to UPLOADING when a 401 arrives after the body was
+    # sent and the request is replayed with a refreshed token.
     S.PROCESSING: frozenset(
-        {S.SUCCEEDED, S.RETRYING, S.FAILED, S.CANCELLED, S.PAUSED, S.AUTH_REQUIRED}
+        {
+            S.UPLOADING,
+            S.SUCCEEDED,
+            S.RETRYING,
+            S.FAILED,
+            S.CANCELLED,
+            S.PAUSED,
+            S.AUTH_REQUIRED,
+        }
     ),
     S.RETRYING: frozenset(
         {S.UPLOADING, S.FAILED, S.CANCELLED, S.PAUSED, S.AUTH_REQUIRED}

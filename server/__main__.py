@@ -11,6 +11,7 @@ from pathlib import Path
 from aiohttp import web
 
 from .app import create_app
+from .cors import normalize_origin
 from .settings import DEFAULT_SITE_DIR, MIB, Settings
 
 log = logging.getLogger("server")
@@ -19,7 +20,9 @@ log = logging.getLogger("server")
 def parse_settings(argv: list[str] | None = None) -> Settings:
     """Parse command-line arguments into `Settings`."""
     args = build_parser().parse_args(argv)
-    return Settings(**vars(args))
+    values = vars(args)
+    values["allow_origins"] = tuple(dict.fromkeys(values["allow_origins"]))
+    return Settings(**values)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,6 +61,16 @@ def _add_server_arguments(parser: argparse.ArgumentParser, defaults: Settings) -
         help="enable the /__test__/ endpoints for scripted faults",
     )
     parser.add_argument(
+        "--allow-origin",
+        dest="allow_origins",
+        action="append",
+        type=_origin,
+        default=[],
+        metavar="ORIGIN",
+        help="origin, such as https://app.example.com, whose pages may call the"
+        " API with credentials (CORS); repeat for several origins",
+    )
+    parser.add_argument(
         "--max-upload-bytes",
         type=_positive_int,
         default=defaults.max_upload_bytes,
@@ -90,6 +103,13 @@ def _add_account_arguments(parser: argparse.ArgumentParser, defaults: Settings) 
     )
 
 
+def _origin(text: str) -> str:
+    try:
+        return normalize_origin(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -109,6 +129,9 @@ async def serve(settings: Settings) -> None:
     print(f"Serving on http://{host}:{port}", flush=True)
     print(f"Sign in as user: {settings.demo_user}", flush=True)
     print(f"with password: {settings.demo_password}", flush=True)
+    if settings.allow_origins:
+        origins = ", ".join(settings.allow_origins)
+        log.info("allowing cross-origin API calls from %s", origins)
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from . import auth, history, static, test_controls, uploads
+from . import auth, cors, history, static, test_controls, uploads
 from .auth_tokens import TokenService
 from .body import ConnectionDropped
 from .db import Database
@@ -40,11 +40,12 @@ def create_app(
 ) -> web.Application:
     """Build the application; `clock` gives the time used for token expiry."""
     services = _create_services(settings, clock)
-    middlewares = [handle_errors, uploads.track_uploads]
+    middlewares = [cors.handle_preflight, handle_errors, uploads.track_uploads]
     if settings.test_controls:
         middlewares.append(test_controls.apply_faults)
     app = web.Application(middlewares=middlewares)
     app[SERVICES] = services
+    app.on_response_prepare.append(cors.add_cors_headers)
 
     app.add_routes(health_routes)
     app.add_routes(auth.routes)

@@ -106,8 +106,11 @@ class TokenService:
     def rotate(self, refresh_token: str | None) -> IssuedTokens:
         """Revoke `refresh_token` and issue its successor.
 
-        NOTE: two refreshes sent at once with the same cookie count as reuse,
-        so the second revokes the family. Clients must refresh one at a time.
+        A rotated token has no grace period: presenting it again, even a
+        moment later, counts as reuse and revokes the family. So clients that
+        share one cookie must refresh one at a time (the app's tabs take a Web
+        Lock). A refresh whose response is lost also ends the session, and
+        the user signs in again.
         """
         record = self._find_refresh(refresh_token)
         now = self._clock()

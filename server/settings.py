@@ -34,6 +34,9 @@ class Settings:
     access_token_ttl: int = 900
     refresh_token_ttl: int = 14 * 24 * 3600
     max_upload_bytes: int = 50 * MIB
+    # Origins, such as "https://app.example.com", whose pages may call the
+    # API with credentials (see `server.cors`).
+    allow_origins: tuple[str, ...] = ()
 
     @property
     def secure_cookies(self) -> bool:

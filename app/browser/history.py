@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import js
 from pyodide.ffi import create_proxy
 
+from app.auth import SessionExpired
 from app.browser.downloads import save_url
 from app.errors import HttpError, NetworkError
 from app.format import format_size
@@ -25,38 +26,49 @@ _MAX_ENTRIES = 50
 
 
 class HistoryPanel:
-    def __init__(self, js_list, js_empty, api, show_message: Callable[[str, str], None]):
+    """The history list. Its requests go through `send_with_token`, which
+    refreshes an expired access token once (`TokenManager.send_with_token`).
+    """
+
+    def __init__(
+        self,
+        js_list,
+        js_empty,
+        api,
+        show_message: Callable[[str, str], None],
+        send_with_token: Callable[[Callable[[str], Awaitable]], Awaitable],
+    ):
         self._js_list = js_list
         self._js_empty = js_empty
         self._api = api
         self._show_message = show_message
-        self._token: str | None = None
+        self._send_with_token = send_with_token
         self._pending: asyncio.Task | None = None
         self._entries: dict[str, dict] = {}
         self._click_proxy = create_proxy(self._on_click)
         js_list.addEventListener("click", self._click_proxy)
 
     def clear(self) -> None:
-        self._token = None
         self._entries.clear()
         self._js_list.replaceChildren()
         self._js_empty.hidden = False
 
-    def schedule_load(self, token: str) -> None:
+    def schedule_load(self) -> None:
         """Reload soon, once for a burst of finished uploads."""
-        self._token = token
         if self._pending is None or self._pending.done():
             self._pending = asyncio.ensure_future(self._load_later())
 
     async def _load_later(self) -> None:
         await asyncio.sleep(_RELOAD_DELAY)
-        if self._token:
-            await self.load(self._token)
+        await self.load()
 
-    async def load(self, token: str) -> None:
-        self._token = token
+    async def load(self) -> None:
         try:
-            entries = await self._api.history(token)
+            entries = await self._send_with_token(self._api.history)
+        except SessionExpired:
+            # The sign-in form is showing, and a sign-in loads the list again.
+            log.info("History not loaded: no valid session")
+            return
         except (HttpError, NetworkError) as error:
             log.warning("History request failed: %s", error.message)
             self._show_message(f"Could not load the history: {error.message}", "warning")
@@ -105,13 +117,16 @@ class HistoryPanel:
         if js_row is None:
             return
         entry = self._entries.get(str(js_row.dataset.historyId))
-        if entry is not None and self._token:
-            asyncio.ensure_future(self._download(entry, self._token))
+        if entry is not None:
+            asyncio.ensure_future(self._download(entry))
 
-    async def _download(self, entry: dict, token: str) -> None:
+    async def _download(self, entry: dict) -> None:
+        url = str(entry.get("downloadUrl", ""))
         try:
-            js_blob = await self._api.download(str(entry.get("downloadUrl", "")), token)
-        except (HttpError, NetworkError) as error:
+            js_blob = await self._send_with_token(
+                lambda token: self._api.download(url, token)
+            )
+        except (SessionExpired, HttpError, NetworkError) as error:
             self._show_message(f"Download failed: {error.message}", "error")
             return
         url = js.URL.createObjectURL(js_blob)

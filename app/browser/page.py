@@ -3,6 +3,10 @@
 This is the only place that knows the page's element ids. It signs the
 user in, turns chosen and dropped files into queue items, forwards button
 clicks to the manager, and shows messages in the page's live region.
+
+The access token lives only in `TokenManager`, in memory. On load the page
+tries a silent refresh with the refresh cookie, so a reload keeps the user
+signed in without the form.
 """
 
 from __future__ import annotations
@@ -17,22 +21,26 @@ import uuid
 import js
 from pyodide.ffi import JsException, create_once_callable, create_proxy, to_js
 
+from app.auth import SessionExpired, TokenManager
 from app.config import AppConfig
 from app.errors import ConfigError, HttpError, NetworkError, UploaderError
 from app.format import format_size
 from app.manager import ManagerHooks, UploadManager
 from app.model import FileInfo, UploadItem, UploadOptions
 from app.presenter import summarize_queue
-from app.browser.api import ApiClient, Session
+from app.browser.api import ApiClient
 from app.browser.connectivity import Connectivity
 from app.browser.downloads import save_url
 from app.browser.history import HistoryPanel
+from app.browser.session import TabSessionSync
 from app.browser.view import QueueView
 from app.browser.xhr import XhrTransport
 
 __all__ = ["Page", "start"]
 
 log = logging.getLogger(__name__)
+
+SESSION_EXPIRED_REASON = "Your session expired. Sign in to continue your uploads."
 
 # How long a message stays in the message area, and how many are shown.
 _MESSAGE_MS = 8000
@@ -51,13 +59,20 @@ class Page:
     def __init__(self, config: AppConfig) -> None:
         self.config = config
         self.api = ApiClient(config)
-        self.session: Session | None = None
+        self.tab_sync = TabSessionSync(self.api)
+        self.tokens = TokenManager(
+            self.tab_sync.refresh, on_session_expired=self._on_session_expired
+        )
+        self.tab_sync.attach(self.tokens)
+        # True between a sign-in (or a silent refresh on load) and the end of
+        # that session.
+        self.signed_in = False
         self.username: str | None = None
         self._proxies: list = []
         self.manager = UploadManager(
             config,
             XhrTransport(),
-            token=lambda: self.session.token if self.session else None,
+            auth=self.tokens,
             clock=time.time,
             sleep=asyncio.sleep,
             random=random.random,
@@ -71,6 +86,7 @@ class Page:
                 item_removed=self._on_item_removed,
                 item_succeeded=self._on_item_succeeded,
                 message=self.show_message,
+                sign_in_required=self._on_sign_in_required,
                 hook_failed=self._on_hook_failed,
             ),
         )
@@ -82,9 +98,16 @@ class Page:
             after_redraw=self._update_summary,
         )
         self.history = HistoryPanel(
-            _element("history"), _element("history-empty"), self.api, self.show_message
+            _element("history"),
+            _element("history-empty"),
+            self.api,
+            self.show_message,
+            self.tokens.send_with_token,
         )
         self._download_urls: dict[str, str] = {}
+        # Files dropped before sign-in, as JavaScript File objects; they are
+        # queued once a session exists, so none fails for lack of a token.
+        self._held_files: list = []
         self.connectivity = Connectivity(
             self.manager, self.api.health, _element("offline-banner"), self.show_message
         )
@@ -95,12 +118,13 @@ class Page:
         self._bind_events()
         _element("limit-size").textContent = format_size(self.config.max_file_bytes)
         _element("startup").hidden = True
+        self._take_early_files()
         try:
-            session = await self.api.refresh()
-        except (HttpError, NetworkError):
+            await self.tokens.refresh()
+        except (SessionExpired, HttpError, NetworkError):
             self._show_sign_in()
         else:
-            await self._signed_in(session, None)
+            await self._signed_in(None)
         js.window.uploaderReady = True
         log.info("Uploader ready")
 
@@ -117,30 +141,95 @@ class Page:
             self._listen(drop_zone, event, self._on_drag_over)
         self._listen(drop_zone, "dragleave", self._on_drag_leave)
         self._listen(drop_zone, "drop", self._on_drop)
+        self._listen(js.window, "beforeunload", self._on_before_unload)
 
     def _listen(self, js_target, event: str, handler) -> None:
         proxy = create_proxy(handler)
         self._proxies.append(proxy)
         js_target.addEventListener(event, proxy)
 
-    def _show_sign_in(self, reason: str | None = None) -> None:
-        _element("workspace").hidden = True
+    def _take_early_files(self) -> None:
+        """Take the files dropped while Python started, and later page drops."""
+        boot = getattr(js.window, "uploaderBoot", None)
+        if boot is None:
+            log.warning(
+                "assets/boot.js did not run, so files dropped outside the drop zone "
+                "are ignored"
+            )
+            return
+        proxy = create_proxy(self._on_page_drop)
+        self._proxies.append(proxy)
+        self._hold_files(boot.takeFiles(proxy))
+
+    def _on_page_drop(self, js_files) -> None:
+        if not self.signed_in:
+            self._hold_files(js_files)
+        else:
+            self.add_files(js_files)
+
+    def _hold_files(self, js_files) -> None:
+        js_array = js.Array.from_(js_files)
+        count = int(js_array.length)
+        if count == 0:
+            return
+        self._held_files.extend(js_array[index] for index in range(count))
+        if self.signed_in:
+            self._queue_held_files()
+            return
+        total = len(self._held_files)
+        note = _element("early-files")
+        note.textContent = (
+            f"{total} file{'s' if total != 1 else ''} received. "
+            "Sign in and they will be added to the queue."
+        )
+        note.hidden = False
+
+    def _queue_held_files(self) -> None:
+        _element("early-files").hidden = True
+        if not self._held_files:
+            return
+        js_files = to_js(self._held_files)
+        self._held_files = []
+        self.add_files(js_files)
+
+    def _show_sign_in(self, reason: str | None = None, *, keep_queue: bool = False) -> None:
+        """Show the sign-in form; with `keep_queue` the uploads stay in view."""
+        _element("workspace").hidden = not keep_queue
         _element("account").hidden = True
         _element("sign-in").hidden = False
         if reason:
             _element("sign-in-reason").textContent = reason
         _element("username").focus()
 
-    async def _signed_in(self, session: Session, username: str | None) -> None:
-        self.session = session
+    async def _signed_in(self, username: str | None) -> None:
+        self.signed_in = True
         if username:
             self.username = username
         _element("sign-in").hidden = True
+        _element("sign-in-error").textContent = ""
         _element("workspace").hidden = False
         _element("account").hidden = False
         _element("account-name").textContent = self.username or "Signed in"
-        self.manager.pump()
-        await self.history.load(session.token)
+        resumed = self.manager.resume_after_sign_in()
+        if resumed:
+            self.show_message(
+                f"Continuing {resumed} upload{'s' if resumed != 1 else ''}.", "info"
+            )
+        self._queue_held_files()
+        await self.history.load()
+
+    def _on_session_expired(self) -> None:
+        """Hold the uploads when the server rejects the refresh cookie."""
+        # A rejected silent refresh on load only means that no user is signed in.
+        if self.signed_in:
+            self.manager.require_sign_in()
+
+    def _on_sign_in_required(self) -> None:
+        if not self.signed_in:
+            return
+        self.signed_in = False
+        self._show_sign_in(SESSION_EXPIRED_REASON, keep_queue=True)
+        self.show_message(SESSION_EXPIRED_REASON, "warning")
 
     def _on_sign_in(self, js_event) -> None:
         js_event.preventDefault()
@@ -160,16 +249,18 @@ class Page:
             error_text.textContent = error.message
             return
         _element("password").value = ""
-        await self._signed_in(session, username)
+        self.tokens.set_token(session.token, session.expires_in)
+        await self._signed_in(username)
         self.show_message(f"Signed in as {username}.", "info")
 
     def _on_sign_out(self, js_event) -> None:
         asyncio.ensure_future(self._sign_out())
 
     async def _sign_out(self) -> None:
-        for item in self.manager.queue.active():
-            self.manager.cancel(item.id)
-        self.session = None
+        self.signed_in = False
+        self.manager.cancel_unfinished()
+        self.tokens.clear()
+        self.manager.require_sign_in(notify=False)
         try:
             await self.api.logout()
         except (HttpError, NetworkError) as error:
@@ -198,7 +289,8 @@ class Page:
             self.add_files(js_event.dataTransfer.files)
 
     def add_files(self, js_files) -> None:
-        """Queue the files of a FileList; the File objects stay in JavaScript."""
+        """Queue the files of a FileList or Array; File objects stay in JavaScript."""
+        js_files = js.Array.from_(js_files)
         count = int(js_files.length)
         if count == 0:
             return
@@ -212,7 +304,7 @@ class Page:
             count = limit
         infos = []
         for index in range(count):
-            js_file = js_files.item(index)
+            js_file = js_files[index]
             infos.append(
                 FileInfo(
                     name=str(js_file.name),
@@ -281,8 +373,7 @@ class Page:
         )
 
     def _on_history_refresh(self, js_event) -> None:
-        if self.session:
-            asyncio.ensure_future(self.history.load(self.session.token))
+        asyncio.ensure_future(self.history.load())
 
     def _download(self, item_id: str) -> None:
         item = self.manager.queue.get(item_id)
@@ -306,12 +397,18 @@ class Page:
     def _on_item_succeeded(self, item: UploadItem) -> None:
         self._download_urls[item.id] = str(js.URL.createObjectURL(item.result.body))
         log.info("File %s succeeded after %d attempt(s)", item.id, item.attempts)
-        if self.session:
-            self.history.schedule_load(self.session.token)
+        self.history.schedule_load()
 
     def _on_hook_failed(self, where: str, error: BaseException) -> None:
         log.error("Error in %s: %r", where, error)
         self.show_message(f"Something went wrong while updating the page: {error}", "error")
+
+    def _on_before_unload(self, js_event) -> None:
+        # Browsers show their own leave-page text, and only after the user
+        # has interacted with the page.
+        if self.manager.queue.has_unfinished_work():
+            js_event.preventDefault()
+            js_event.returnValue = ""
 
     def _update_summary(self) -> None:
         queue = self.manager.queue
@@ -351,7 +448,12 @@ async def load_config() -> AppConfig:
         raise ConfigError(
             f"config.json is not valid JSON ({error}). Fix the file and reload."
         ) from error
-    return AppConfig.from_mapping(values)
+    try:
+        return AppConfig.from_mapping(values)
+    except ConfigError as error:
+        raise ConfigError(
+            f"config.json is invalid. {error.message} Fix the file and reload."
+        ) from error
 
 
 async def start() -> None:

@@ -405,3 +405,83 @@ async def test_invalid_token_needs_no_refresh() -> None:
 
     assert action is AuthAction.SIGN_IN_REQUIRED
     assert transport.calls == 0
+
+
+class RecordingSend:
+    """A request that fails with the scripted errors, then returns "ok"."""
+
+    def __init__(self, *errors: Exception) -> None:
+        self.errors = list(errors)
+        self.tokens: list[str] = []
+
+    async def __call__(self, token: str) -> str:
+        self.tokens.append(token)
+        if self.errors:
+            raise self.errors.pop(0)
+        return "ok"
+
+
+async def test_send_with_token_refreshes_once() -> None:
+    manager, transport, _, _ = make_manager(RefreshResult("T2", 900))
+    manager.set_token("T1", 900)
+    transport.gate.set()
+    send = RecordingSend(auth_error("AUTH_EXPIRED"))
+
+    result = await manager.send_with_token(send)
+
+    assert result == "ok"
+    assert send.tokens == ["T1", "T2"]
+    assert transport.calls == 1
+
+
+async def test_send_with_token_no_second_refresh() -> None:
+    manager, transport, _, _ = make_manager(RefreshResult("T2", 900))
+    manager.set_token("T1", 900)
+    transport.gate.set()
+    send = RecordingSend(auth_error("AUTH_EXPIRED"), auth_error("AUTH_EXPIRED"))
+
+    with pytest.raises(AuthError):
+        await manager.send_with_token(send)
+
+    assert send.tokens == ["T1", "T2"]
+    assert transport.calls == 1
+
+
+async def test_send_with_token_invalid_raises() -> None:
+    manager, transport, _, _ = make_manager()
+    manager.set_token("T1", 900)
+    send = RecordingSend(auth_error("AUTH_INVALID"))
+
+    with pytest.raises(AuthError):
+        await manager.send_with_token(send)
+
+    assert send.tokens == ["T1"]
+    assert transport.calls == 0
+
+
+async def test_send_with_token_without_session() -> None:
+    manager, transport, _, _ = make_manager()
+    send = RecordingSend()
+
+    with pytest.raises(SessionExpired):
+        await manager.send_with_token(send)
+    manager.set_token("T1", 900)
+    manager.clear()
+    with pytest.raises(SignedOut):
+        await manager.send_with_token(send)
+
+    assert send.tokens == []
+    assert transport.calls == 0
+
+
+async def test_send_with_token_rejected_refresh() -> None:
+    manager, transport, hooks, _ = make_manager(RefreshFailed(status=401))
+    manager.set_token("T1", 900)
+    transport.gate.set()
+    send = RecordingSend(auth_error("AUTH_EXPIRED"))
+
+    with pytest.raises(SessionExpired):
+        await manager.send_with_token(send)
+
+    assert send.tokens == ["T1"]
+    assert hooks.expired == 1

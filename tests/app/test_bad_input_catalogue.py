@@ -8,14 +8,12 @@ good record is still accepted afterwards.
 
 from __future__ import annotations
 
-import itertools
 import json
 
 import pytest
 
 from app.config import MIB, AppConfig
 from app.errors import ConfigError, ValidationError
-from app.manager import UploadManager
 from app.model import FileInfo, UploadOptions, UploadStatus
 from app.persistence import (
     MemoryStorage,
@@ -26,9 +24,8 @@ from app.persistence import (
     load_record,
     queue_key,
 )
-from app.retry import Jitter, RetryPolicy
 from app.validation import check_file, form_file_name
-from tests.app.fakes import FakeClock, ScriptedTransport, Step
+from tests.app.test_manager import make_manager
 
 S = UploadStatus
 OWNER = "alice"
@@ -76,25 +73,6 @@ async def test_control_characters_left_out_of_form():
     assert form_file_name("notes – ünïcode.txt") == "notes – ünïcode.txt"
 
 
-def make_manager(config: AppConfig | None = None):
-    clock = FakeClock()
-    transport = ScriptedTransport(clock, [Step()])
-    ids = itertools.count(1)
-    keys = itertools.count(1)
-    manager = UploadManager(
-        config or AppConfig(),
-        transport,
-        token=lambda: "token",
-        clock=clock,
-        sleep=clock.sleep,
-        random=lambda: 0.5,
-        new_id=lambda: f"f{next(ids)}",
-        new_key=lambda: f"key-{next(keys)}",
-        policy=RetryPolicy(jitter=Jitter.NONE),
-    )
-    return manager, transport, clock
-
-
 async def test_same_file_selected_twice_added_once():
     manager, transport, clock = make_manager()
     file = FileInfo("twice.txt", 100, "text/plain", 7, source=object())
@@ -112,7 +90,7 @@ async def test_same_file_selected_twice_added_once():
 
 
 async def test_thousands_of_files_queue_bounded():
-    manager, transport, clock = make_manager(AppConfig(concurrency=3))
+    manager, transport, clock = make_manager(config=AppConfig(concurrency=3))
     files = [info(f"file-{index}.txt") for index in range(3000)]
 
     result = manager.add_files(files, UploadOptions())

@@ -33,11 +33,27 @@ def test_config_from_mapping_reads_camel_case():
         ({"speed": 1}, "Unknown setting 'speed'"),
         ({"allowedExtensions": ["txt"]}, "allowedExtensions must list extensions"),
         ({"maxRetries": -1}, "maxRetries is -1"),
+        ({"apiBaseUrl": "https://"}, "apiBaseUrl must name a host"),
+        ({"apiBaseUrl": "https://api example.com"}, "apiBaseUrl must name a host"),
+        ({"apiBaseUrl": "https://api.example.com:99999"}, "apiBaseUrl has an invalid port"),
+        ({"apiBaseUrl": "https://api.example.com/?a=1"}, "without a query"),
+        ({"apiBaseUrl": "https://api.example.com/#top"}, "without a query"),
+        ({"apiBaseUrl": "https://user@api.example.com"}, "without a query"),
+        ({"initialDelay": 5, "maxDelay": 2}, "maxDelay \\(2\\) is less than initialDelay"),
+        ({"allowedExtensions": []}, "allowedExtensions is empty"),
+        ({"stallTimeout": float("nan")}, "stallTimeout is nan"),
+        ({"maxFileBytes": 1.5}, "maxFileBytes must be a whole number"),
     ],
 )
 def test_config_rejects_bad_values(values, message):
     with pytest.raises(ConfigError, match=message):
         AppConfig.from_mapping(values)
+
+
+def test_config_accepts_api_base_url_with_path():
+    config = AppConfig.from_mapping({"apiBaseUrl": "https://example.com/backend/"})
+
+    assert config.history_url == "https://example.com/backend/p-v2/api/files/history"
 
 
 def test_config_rejects_non_object():

@@ -6,6 +6,7 @@ import itertools
 
 import pytest
 
+from app.auth import RefreshFailed, TokenManager
 from app.config import AppConfig
 from app.errors import AuthError, HttpError, NetworkError, UploadPaused
 from app.manager import ManagerHooks, UploadManager
@@ -16,6 +17,17 @@ from tests.app.fakes import FakeClock, ScriptedTransport, Step
 S = UploadStatus
 
 
+async def reject_refresh():
+    raise RefreshFailed(status=401, code="REFRESH_INVALID")
+
+
+def signed_in(clock, token="t1"):
+    """A token manager holding `token`; its refresh is always rejected."""
+    auth = TokenManager(reject_refresh, clock=clock)
+    auth.set_token(token, 900)
+    return auth
+
+
 def make_manager(steps=None, *, config=None, hooks=None, policy=None, token="t1"):
     clock = FakeClock()
     transport = ScriptedTransport(clock, steps or [Step()])
@@ -24,7 +36,7 @@ def make_manager(steps=None, *, config=None, hooks=None, policy=None, token="t1"
     manager = UploadManager(
         config or AppConfig(),
         transport,
-        token=lambda: token,
+        auth=signed_in(clock, token),
         clock=clock,
         sleep=clock.sleep,
         random=lambda: 0.5,
@@ -308,15 +320,15 @@ async def test_manager_pause_uses_no_attempt():
     assert item.attempts == 0
 
 
-async def test_manager_auth_error_asks_to_sign_in():
-    expired = AuthError(401, "Expired.", code="AUTH_EXPIRED")
-    manager, transport, clock = make_manager([Step(outcome=expired)])
+async def test_manager_invalid_token_waits_for_sign_in():
+    invalid = AuthError(401, "Invalid.", code="AUTH_INVALID")
+    manager, transport, clock = make_manager([Step(outcome=invalid)])
     item = manager.add_files([text_file()], UploadOptions()).added[0]
 
     await clock.run(all_settled(manager))
 
-    assert item.status is S.FAILED
-    assert "sign in again" in item.error
+    assert item.status is S.AUTH_REQUIRED
+    assert manager.awaiting_sign_in is True
     assert len(transport.transfers) == 1
 
 
@@ -401,7 +413,7 @@ async def test_manager_network_error_while_offline_is_a_pause():
     clock = FakeClock()
     transport = ScriptedTransport(clock, [Step(outcome=NetworkError("Gone."))])
     manager = UploadManager(
-        AppConfig(), transport, token=lambda: "t", clock=clock, sleep=clock.sleep,
+        AppConfig(), transport, auth=signed_in(clock), clock=clock, sleep=clock.sleep,
         random=lambda: 0.5, new_id=lambda: "f1", new_key=lambda: "k1",
         is_offline=lambda: offline["value"],
     )

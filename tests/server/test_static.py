@@ -109,3 +109,71 @@ async def test_wrong_method_json_405(api: Api):
     assert response.status == 405
     assert (await response.json())["error"]["code"] == "METHOD_NOT_ALLOWED"
     assert "POST" in response.headers["Allow"]
+
+
+async def test_static_page_has_strict_csp(api: Api):
+    response = await api.client.get("/")
+
+    policy = response.headers["Content-Security-Policy"]
+    directives = dict(item.strip().split(" ", 1) for item in policy.split(";"))
+    assert directives["default-src"] == "'none'"
+    assert "'unsafe-inline'" not in policy
+    assert directives["script-src"] == "'self' 'wasm-unsafe-eval' 'unsafe-eval'"
+    assert directives["style-src"] == "'self'"
+    assert directives["connect-src"] == "'self'"
+    assert directives["frame-ancestors"] == "'none'"
+
+
+async def test_static_csp_allows_configured_api(api: Api):
+    config = api.settings.site_dir / "config.json"
+    config.write_text('{"apiBaseUrl": "https://api.example.com/v2"}')
+
+    response = await api.client.get("/index.html")
+
+    assert "connect-src 'self' https://api.example.com;" in response.headers[
+        "Content-Security-Policy"
+    ]
+
+
+async def test_static_csp_ignores_broken_config(api: Api):
+    (api.settings.site_dir / "config.json").write_text("{not json")
+
+    response = await api.client.get("/")
+
+    assert response.status == 200
+    assert "connect-src 'self';" in response.headers["Content-Security-Policy"]
+
+
+async def test_static_hashed_files_cached_for_a_year(api: Api):
+    site = api.settings.site_dir
+    (site / "pyscript.0123456789abcdef.toml").write_text('name = "uploader"\n')
+    (site / "app" / "queue.0123456789abcdef.py").write_text("QUEUE = []\n")
+    (site / "runtime" / "0123456789abcdef").mkdir()
+    (site / "runtime" / "0123456789abcdef" / "pyodide.mjs").write_text("export {};\n")
+
+    for path in (
+        "/pyscript.0123456789abcdef.toml",
+        "/app/queue.0123456789abcdef.py",
+        "/runtime/0123456789abcdef/pyodide.mjs",
+    ):
+        response = await api.client.get(path)
+        assert response.status == 200, path
+        assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+
+
+async def test_static_unhashed_toml_name_not_served(api: Api):
+    (api.settings.site_dir / "pyscript.old.toml").write_text('name = "uploader"\n')
+
+    response = await api.client.get("/pyscript.old.toml")
+
+    assert response.status == 404
+
+
+async def test_static_revalidation_answers_304(api: Api):
+    first = await api.client.get("/assets/style.css")
+    etag = first.headers["ETag"]
+
+    second = await api.client.get("/assets/style.css", headers={"If-None-Match": etag})
+
+    assert second.status == 304
+    assert await second.read() == b""

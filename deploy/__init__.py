@@ -1,0 +1,1 @@
+"""The static-site build behind `make dist`."""
