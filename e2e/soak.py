@@ -70,6 +70,8 @@ FAULT_WEIGHTS = {
     "stall": 1,
     "drop_response": 2,
 }
+# Access token life in seconds during a run: short, so uploads meet expiry.
+DEFAULT_TOKEN_TTL = 5
 # Added to the plan when access tokens expire during the run.
 EXPIRE_TOKEN_WEIGHT = 2
 OFFLINE_SECONDS = (2.0, 4.0)
@@ -249,9 +251,12 @@ def wait_for_all(
         ):
             return rows
         if time.monotonic() > deadline:
+            signed_in = page.locator("#workspace").is_visible()
             report.failures.append(
                 f"Timed out: {len(done) + len(succeeded_before)} of {len(files)} "
-                f"files finished; statuses {dict(Counter(row['status'] for row in rows))}."
+                f"files finished; statuses {dict(Counter(row['status'] for row in rows))}; "
+                f"workspace {'shown' if signed_in else 'hidden'}; messages "
+                f"{page.locator('#messages').inner_text()!r}."
             )
             return rows
         if schedule.offline_at and elapsed >= schedule.offline_at[0]:
@@ -396,7 +401,7 @@ def run_soak(
     fault_rate: float = 0.3,
     offline_periods: int = 3,
     reloads: int = 0,
-    token_ttl: int = 0,
+    token_ttl: int = DEFAULT_TOKEN_TTL,
     work_dir: Path | None = None,
     browser: Browser | None = None,
 ) -> SoakReport:
@@ -518,8 +523,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--offline", type=int, default=3, help="number of offline periods")
     parser.add_argument("--reloads", type=int, default=0, help="number of page reloads")
     parser.add_argument(
-        "--token-ttl", type=int, default=0,
-        help="access token life in seconds, with expired-token faults; 0 keeps the default",
+        "--token-ttl", type=int, default=DEFAULT_TOKEN_TTL,
+        help="access token life in seconds, with expired-token faults; 0 keeps the server's",
     )
     args = parser.parse_args(argv)
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1_000_000)
