@@ -34,6 +34,7 @@ from pathlib import Path
 
 import docx
 from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -315,9 +316,13 @@ def check_downloads(page: Page, files: list[SoakFile], report: SoakReport) -> No
         row = page.locator("#queue li[data-file-id]", has_text=file.marker)
         if row.count() != 1 or row.get_attribute("data-status") != "succeeded":
             continue
-        with page.expect_download(timeout=30_000) as download_info:
-            row.get_by_role("button", name="Download").click()
-        data = Path(download_info.value.path()).read_bytes()
+        try:
+            with page.expect_download(timeout=30_000) as download_info:
+                row.get_by_role("button", name="Download").click()
+            data = Path(download_info.value.path()).read_bytes()
+        except PlaywrightError as error:
+            report.mismatched.append(f"{file.path.name} (download failed: {error.message.splitlines()[0]})")
+            continue
         if result_content(data, file.kind) != expected_content(file):
             report.mismatched.append(file.path.name)
 
