@@ -182,6 +182,38 @@ class UploadManager:
         self.pump()
         return result
 
+    def restore(self, items: Iterable[UploadItem]) -> None:
+        """Put items restored after a reload back in the queue and start the queued ones.
+
+        They keep their ids and idempotency keys, so for a file it already
+        processed the server returns its stored result.
+        """
+        for item in items:
+            self.queue.add(item)
+            self._call_hook("item_added", self.hooks.item_added, item)
+        self.pump()
+
+    def attach_file(self, item_id: str, info: FileInfo) -> bool:
+        """Give a restored item its File object again and queue it.
+
+        Return False, changing nothing, unless `info` is the same file (name,
+        size and last modified time) and the item waits for it.
+        """
+        item = self.queue.get(item_id)
+        if item is None or not item.needs_file or not item.file.same_file(info):
+            return False
+        if item.status not in (S.INTERRUPTED, S.FAILED, S.CANCELLED):
+            return False
+        item.file = info
+        item.needs_file = False
+        item.budget_start = item.attempts
+        item.move_to(S.QUEUED)
+        item.error = None
+        item.loaded = 0
+        self._changed(item)
+        self.pump()
+        return True
+
     def remove(self, item_id: str) -> None:
         """Drop a file from the list, cancelling its upload first if it runs."""
         item = self.queue.get(item_id)
@@ -223,6 +255,9 @@ class UploadManager:
         """
         item = self.queue.get(item_id)
         if item is None or item.status not in (S.FAILED, S.CANCELLED):
+            return False
+        if item.needs_file:
+            # Restored after a reload without its File: see `attach_file`.
             return False
         if item.status is S.FAILED and not item.retryable:
             return False

@@ -182,6 +182,9 @@ class UploadItem:
     result: Any = None  # the processed file, as the transport returned it
     result_name: str | None = None
     history_id: str | None = None
+    # Restored after a reload without its File object: it waits for the user
+    # to select the same file again.
+    needs_file: bool = False
     meter: SpeedMeter = field(default_factory=SpeedMeter, repr=False)
 
     @property

@@ -6,18 +6,17 @@ The page keeps one JSON record per signed-in user under `queue_key(owner)`::
      "files": [{"id", "name", "size", "type", "lastModified", "status",
                 "progress", "error", "attempts", "options", "idempotencyKey"}]}
 
-The record never contains an access token or file bytes. A browser cannot
-read a file again after a reload, so restored entries tell the user which
-files to add again, and their `idempotencyKey` makes the server return the
-stored result instead of processing a file twice.
+The record never contains an access token or file bytes. The File objects
+themselves are kept apart, in IndexedDB, by the browser adapter. A restored
+entry keeps its `idempotencyKey`, so for a resumed upload that the server had
+already processed, the server returns its stored result instead of
+processing the file twice.
 
-This module provides the record format (`PersistedFile`, `load_record`), an
-in-memory storage with an optional quota (`MemoryStorage`), and `QueueMirror`,
-which throttles writes during a burst of progress events and falls back to
-memory when the browser's storage is full or disabled. The storage object is
-injected. It has the shape of localStorage: `get_item`, `set_item` and
-`remove_item`, where `set_item` raises `StorageQuotaError` or
-`StorageUnavailableError`. Nothing here imports from `js`.
+This module provides the record format (`PersistedFile`, `load_record`), the
+restore summary (`RestorePlan`), and `QueueMirror`, which throttles writes
+during a burst of progress events, merges the entries of other tabs, and falls
+back to memory when the browser's storage is full or disabled. The storage
+object (see `app.storage`) is injected. Nothing here imports from `js`.
 """
 
 from __future__ import annotations
@@ -26,10 +25,17 @@ import json
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Protocol
+from typing import Any
 
 from app.errors import ConfigError
-from app.model import UploadItem, UploadOptions, UploadStatus
+from app.model import FileInfo, UploadItem, UploadOptions, UploadStatus
+from app.storage import (
+    MemoryStorage,
+    Storage,
+    StorageError,
+    StorageQuotaError,
+    StorageUnavailableError,
+)
 
 __all__ = [
     "DEFAULT_MAX_AGE_MS",
@@ -39,10 +45,7 @@ __all__ = [
     "PersistedFile",
     "QueueMirror",
     "RecordError",
-    "Storage",
-    "StorageError",
-    "StorageQuotaError",
-    "StorageUnavailableError",
+    "RestorePlan",
     "load_record",
     "queue_key",
 ]
@@ -64,6 +67,10 @@ _NOT_SAVED = frozenset({S.SUCCEEDED, S.CANCELLED})
 # Statuses whose `error` is the reason the row shows, kept in the reduced record.
 _ERROR_KEPT = frozenset({S.FAILED, S.AUTH_REQUIRED})
 
+# Saved entries that will not upload again unless the user acts: the first
+# ones dropped when the storage is full.
+_FINISHED = frozenset({S.FAILED})
+
 _RECORD_KEYS = frozenset({"version", "savedAt", "owner", "files"})
 _OPTION_KEYS = frozenset({"mode", "synonym", "language", "freeze"})
 
@@ -78,62 +85,6 @@ _QUOTA_NOTICE = "Progress won't survive a reload because the browser's storage i
 _UNAVAILABLE_NOTICE = (
     "Progress won't survive a reload because the browser's storage is disabled."
 )
-
-
-class StorageError(Exception):
-    """Base class of the storage failures the browser adapter reports."""
-
-
-class StorageQuotaError(StorageError):
-    """The storage is full (the browser's QuotaExceededError)."""
-
-
-class StorageUnavailableError(StorageError):
-    """The storage is disabled or blocked (the browser's SecurityError)."""
-
-
-class Storage(Protocol):
-    """A key-value store of strings with the shape of localStorage."""
-
-    def get_item(self, key: str) -> str | None: ...
-
-    def set_item(self, key: str, value: str) -> None: ...
-
-    def remove_item(self, key: str) -> None: ...
-
-
-class MemoryStorage:
-    """A dict-backed `Storage` that lasts as long as the page.
-
-    With `quota_chars` set, `set_item` raises `StorageQuotaError` when the
-    keys and values stored would exceed that many characters in all. Browsers
-    count localStorage quota in UTF-16 code units, so this is close to their
-    rule for text in the Basic Multilingual Plane.
-    """
-
-    def __init__(self, quota_chars: int | None = None) -> None:
-        self.quota_chars = quota_chars
-        self.items: dict[str, str] = {}
-
-    def get_item(self, key: str) -> str | None:
-        return self.items.get(key)
-
-    def set_item(self, key: str, value: str) -> None:
-        if self.quota_chars is not None:
-            others = sum(
-                len(name) + len(text)
-                for name, text in self.items.items()
-                if name != key
-            )
-            if others + len(key) + len(value) > self.quota_chars:
-                raise StorageQuotaError(
-                    f"Storing {len(value)} characters under {key!r} would exceed "
-                    f"the quota of {self.quota_chars} characters."
-                )
-        self.items[key] = value
-
-    def remove_item(self, key: str) -> None:
-        self.items.pop(key, None)
 
 
 class RecordError(ValueError):
@@ -180,6 +131,30 @@ class PersistedFile:
             options=item.options,
             idempotency_key=item.idempotency_key,
         )
+
+    def to_item(self, source: Any = None) -> UploadItem:
+        """Build the queue item of a restored entry around its File object, if found."""
+        item = UploadItem(
+            id=self.id,
+            file=FileInfo(
+                name=self.name,
+                size=self.size,
+                type=self.type,
+                last_modified=self.last_modified,
+                source=source,
+            ),
+            options=self.options,
+            idempotency_key=self.idempotency_key,
+            status=self.status,
+            loaded=round(self.progress * self.size),
+            total=self.size,
+            attempts=self.attempts,
+            budget_start=self.attempts,
+            error=self.error,
+            retryable=self.status is S.FAILED,
+            needs_file=source is None,
+        )
+        return item
 
     def to_json(self) -> dict[str, object]:
         """Return the entry as the JSON object of the saved record."""
@@ -318,20 +293,26 @@ def _parse_record(
 
 
 class QueueMirror:
-    """Writer of one user's saved record, kept in step with the queue.
+    """Writer of one user's saved record, kept in step with this tab's queue.
 
-    `snapshot` returns the current queue as `PersistedFile` entries, and
-    `now_ms` is the clock in ms since the epoch. Progress events write at most
-    once per `min_interval_ms`, unless the clock moves backwards, and mark the
-    record dirty in between. Status changes write at once. The adapter calls
-    `flush` on `pagehide` and from a timer, so the last change of a burst is
-    written too.
+    `snapshot` returns the entries this tab owns, and `now_ms` is the clock in
+    ms since the epoch. Progress events write at most once per
+    `min_interval_ms`, unless the clock moves backwards, and mark the record
+    dirty in between. Status changes write at once. The adapter calls `flush`
+    from a timer, so the last change of a burst is written too, and
+    `note_status_change` on `pagehide`.
+
+    Other tabs of the same user write the same record. Each write therefore
+    reads the stored record first and keeps the entries whose id never was in
+    this tab's snapshot, which are the other tabs' files. An id this tab once
+    owned and no longer lists was finished or removed here, so it is dropped.
 
     A `StorageError` never reaches the caller. On a full storage the mirror
-    retries once with a reduced record (no progress, no error text except for
-    failed and auth-required files). If that fails too, or the storage is
-    disabled, it removes the old record, writes to a `MemoryStorage` from then
-    on, sets `degraded` and `notice`, and calls `on_degraded` with the notice.
+    first drops finished (failed) entries, then retries with a reduced record
+    (no progress, no error text except for failed and auth-required files).
+    If that fails too, or the storage is disabled, it removes the old record,
+    writes to a `MemoryStorage` from then on, sets `degraded` and `notice`,
+    and calls `on_degraded` with the notice.
     """
 
     def __init__(
@@ -349,6 +330,7 @@ class QueueMirror:
         self.storage = storage
         self.writes = 0
         self.degraded = False
+        self.suspended = False
         self.notice: str | None = None
         self._snapshot = snapshot
         self._now_ms = now_ms
@@ -356,6 +338,11 @@ class QueueMirror:
         self._on_degraded = on_degraded
         self._dirty = False
         self._last_write_ms: float | None = None
+        self._owned_ids: set[str] = set()
+        # The text last written and its entries, so a write that finds its own
+        # text in storage skips parsing it again.
+        self._cached_text: str | None = None
+        self._cached_entries: list[PersistedFile] = []
 
     @property
     def dirty(self) -> bool:
@@ -372,6 +359,17 @@ class QueueMirror:
             max_age_ms=max_age_ms,
         )
 
+    def read_entry(self, entry_id: str) -> PersistedFile | None:
+        """Return the stored entry with this id as restored, or None.
+
+        A tab that takes over another tab's file reads it here, because the
+        other tab may have finished or removed it in the meantime.
+        """
+        for entry in self._stored_entries():
+            if entry.id == entry_id:
+                return _as_saved(entry)
+        return None
+
     def note_progress(self) -> None:
         """Write now if the last write is `min_interval_ms` old, else mark dirty."""
         now = self._now_ms()
@@ -382,6 +380,10 @@ class QueueMirror:
         else:
             self._dirty = True
 
+    def note_change(self) -> None:
+        """Mark the record dirty without writing, for the next `flush`."""
+        self._dirty = True
+
     def note_status_change(self) -> None:
         """Write now, whatever the throttle."""
         self._write(self._now_ms())
@@ -391,34 +393,82 @@ class QueueMirror:
         if self._dirty:
             self._write(self._now_ms())
 
+    def suspend(self) -> None:
+        """Stop writing, so the page can tear down its queue with the record intact.
+
+        The page calls this after its last save on `pagehide` and on sign-out,
+        because the requests aborted then would otherwise be saved as
+        cancelled or failed.
+        """
+        self.suspended = True
+        self._dirty = False
+
+    def resume(self) -> None:
+        """Write again after `suspend`, for a page restored from the back-forward cache."""
+        self.suspended = False
+
     def clear(self) -> None:
-        """Remove the saved record, for example when the user signs out."""
+        """Remove the saved record."""
         self._dirty = False
         _remove_quietly(self.storage, self.key)
 
     def _write(self, now: float) -> None:
         self._dirty = False
+        if self.suspended:
+            return
         self._last_write_ms = now
-        entries = [_as_saved(entry) for entry in self._snapshot()]
-        files = [entry for entry in entries if entry is not None]
+        snapshot = self._snapshot()
+        if not snapshot and not self._owned_ids:
+            # A tab that never owned a file has nothing to add, and writing
+            # back what it read could undo another tab's newer write.
+            return
+        self._owned_ids.update(entry.id for entry in snapshot)
+        entries = [_as_saved(entry) for entry in snapshot]
+        own = [entry for entry in entries if entry is not None]
+        listed = {entry.id for entry in own}
+        others = [
+            entry
+            for entry in self._stored_entries()
+            if entry.id not in self._owned_ids and entry.id not in listed
+        ]
+        files = own + others
 
         text = self._encode(files, now)
-        try:
-            self._set(text)
+        unfinished = [entry for entry in files if entry.status not in _FINISHED]
+        candidates = [files, unfinished, [_reduce(entry) for entry in unfinished]]
+        for candidate in candidates:
+            candidate_text = text if candidate is files else self._encode(candidate, now)
+            try:
+                self._set(candidate_text)
+            except StorageQuotaError:
+                continue
+            except StorageUnavailableError:
+                self._degrade(text, _UNAVAILABLE_NOTICE)
+                return
+            self._cached_text = candidate_text
+            self._cached_entries = candidate
             return
-        except StorageQuotaError:
-            pass
-        except StorageUnavailableError:
-            self._degrade(text, _UNAVAILABLE_NOTICE)
-            return
+        self._degrade(text, _QUOTA_NOTICE)
 
-        reduced = self._encode([_reduce(entry) for entry in files], now)
+    def _stored_entries(self) -> list[PersistedFile]:
+        """Return the entries of the stored record, or none if it is unusable."""
         try:
-            self._set(reduced)
-        except StorageQuotaError:
-            self._degrade(text, _QUOTA_NOTICE)
-        except StorageUnavailableError:
-            self._degrade(text, _UNAVAILABLE_NOTICE)
+            text = self.storage.get_item(self.key)
+        except StorageError:
+            return []
+        if text is None:
+            return []
+        if text == self._cached_text:
+            return self._cached_entries
+        try:
+            entries = _parse_record(
+                text, now_ms=self._now_ms(), owner=self.owner, max_age_ms=math.inf
+            )
+        except RecordError:
+            return []
+        self._cached_text = text
+        self._cached_entries = entries
+        return entries
 
     def _set(self, text: str) -> None:
         self.storage.set_item(self.key, text)
@@ -442,6 +492,44 @@ class QueueMirror:
         self._set(text)
         if self._on_degraded is not None:
             self._on_degraded(notice)
+
+
+@dataclass(frozen=True)
+class RestorePlan:
+    """How many restored files resume, wait for their file, or run in another tab."""
+
+    resuming: int = 0
+    need_file: int = 0
+    elsewhere: int = 0
+    failed: int = 0
+
+    def message(self) -> str | None:
+        """Describe the restored queue in one line, or return None if nothing came back.
+
+        For example "3 uploads restored, resuming. 1 needs its file selected again."
+        """
+        total = self.resuming + self.need_file + self.elsewhere + self.failed
+        if total == 0:
+            return None
+        parts = [f"{_plural(total, 'upload')} restored"]
+        if self.resuming:
+            parts[0] += ", resuming" if self.resuming == total else ""
+            if self.resuming != total:
+                parts.append(f"{self.resuming} resuming")
+        sentences = [", ".join(parts) + "."]
+        if self.need_file:
+            verb = "needs its file" if self.need_file == 1 else "need their files"
+            sentences.append(f"{self.need_file} {verb} selected again.")
+        if self.elsewhere:
+            verb = "is" if self.elsewhere == 1 else "are"
+            sentences.append(f"{self.elsewhere} {verb} uploading in another tab.")
+        if self.failed:
+            sentences.append(f"{self.failed} failed before and can be retried.")
+        return " ".join(sentences)
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
 def _as_saved(entry: PersistedFile) -> PersistedFile | None:

@@ -13,9 +13,12 @@ from app.format import format_duration, format_size, format_speed
 from app.model import UploadItem, UploadQueue, UploadStatus
 from app.validation import display_name
 
-__all__ = ["RowView", "present_item", "summarize_queue"]
+__all__ = ["SELECT_AGAIN", "RowView", "present_foreign_item", "present_item", "summarize_queue"]
 
 S = UploadStatus
+
+# The action of a row restored without its File object.
+SELECT_AGAIN = "Select file again"
 
 _BADGES = {
     S.QUEUED: "Queued",
@@ -70,6 +73,20 @@ def present_item(item: UploadItem, now: float, max_attempts: int) -> RowView:
     )
 
 
+def present_foreign_item(item: UploadItem) -> RowView:
+    """Return what the row of a file that another tab of this user uploads shows."""
+    return RowView(
+        status=S.INTERRUPTED.value,
+        badge="In another tab",
+        name=display_name(item.file.name),
+        meta=f"{format_size(item.file.size)} · {item.options.summary()}",
+        percent=_percent(item),
+        detail="Uploading in another tab. This tab takes over if that tab closes.",
+        actions=(),
+        attempts=item.attempts,
+    )
+
+
 def _percent(item: UploadItem) -> int:
     if item.status in (S.PROCESSING, S.SUCCEEDED):
         return 100
@@ -96,6 +113,11 @@ def _detail(item: UploadItem, now: float, max_attempts: int) -> str:
         return "Ready to download."
     if status is S.FAILED:
         return item.error or "Failed."
+    if status is S.INTERRUPTED and item.needs_file:
+        return (
+            "Interrupted when the page closed, and the browser no longer has the "
+            "file. Select the same file again to continue."
+        )
     return _WAITING_TEXT.get(status, "")
 
 
@@ -115,6 +137,11 @@ def _uploading_detail(item: UploadItem, max_attempts: int) -> str:
 
 def _actions(item: UploadItem) -> tuple[str, ...]:
     status = item.status
+    missing = item.needs_file
+    if missing and status is S.INTERRUPTED:
+        return (SELECT_AGAIN, "Remove")
+    if missing and status in (S.FAILED, S.CANCELLED):
+        return (SELECT_AGAIN, "Remove") if item.retryable else ("Remove",)
     if status is S.SUCCEEDED:
         return ("Download", "Remove")
     if status is S.FAILED:

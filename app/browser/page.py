@@ -27,12 +27,14 @@ from app.errors import ConfigError, HttpError, NetworkError, UploaderError
 from app.format import format_size
 from app.manager import ManagerHooks, UploadManager
 from app.model import FileInfo, UploadItem, UploadOptions
-from app.presenter import summarize_queue
+from app.presenter import SELECT_AGAIN, summarize_queue
 from app.browser.api import ApiClient
 from app.browser.connectivity import Connectivity
 from app.browser.downloads import save_url
 from app.browser.history import HistoryPanel
+from app.browser.saved_queue import SavedQueue, file_info
 from app.browser.session import TabSessionSync
+from app.browser.storage import is_null
 from app.browser.view import QueueView
 from app.browser.xhr import XhrTransport
 
@@ -41,6 +43,9 @@ __all__ = ["Page", "start"]
 log = logging.getLogger(__name__)
 
 SESSION_EXPIRED_REASON = "Your session expired. Sign in to continue your uploads."
+
+# localStorage key of the last signed-in user, whose saved queue a reload restores.
+_USER_KEY = "uploader.user"
 
 # How long a message stays in the message area, and how many are shown.
 _MESSAGE_MS = 8000
@@ -82,7 +87,7 @@ class Page:
             hooks=ManagerHooks(
                 item_added=self._on_item_added,
                 transfer_failed=lambda item: self.connectivity.transfer_failed(),
-                item_changed=lambda item: self.view.mark(item),
+                item_changed=self._on_item_changed,
                 item_removed=self._on_item_removed,
                 item_succeeded=self._on_item_succeeded,
                 message=self.show_message,
@@ -111,6 +116,15 @@ class Page:
         self.connectivity = Connectivity(
             self.manager, self.api.health, _element("offline-banner"), self.show_message
         )
+        self.saved = SavedQueue(
+            self.manager,
+            self.view,
+            self.show_message,
+            _element("notice"),
+            _element("storage-status"),
+        )
+        # The id of the row whose "Select file again" opened the file chooser.
+        self._reselect_id: str | None = None
 
     # Start-up and sign-in.
 
@@ -132,6 +146,7 @@ class Page:
         self._listen(_element("sign-in-form"), "submit", self._on_sign_in)
         self._listen(_element("sign-out"), "click", self._on_sign_out)
         self._listen(_element("file-input"), "change", self._on_file_input)
+        self._listen(_element("reselect-input"), "change", self._on_reselect_input)
         self._listen(_element("retry-all"), "click", self._on_retry_all)
         self._listen(_element("clear-completed"), "click", self._on_clear_completed)
         self._listen(_element("history-refresh"), "click", self._on_history_refresh)
@@ -210,6 +225,12 @@ class Page:
         _element("workspace").hidden = False
         _element("account").hidden = False
         _element("account-name").textContent = self.username or "Signed in"
+        owner = self.username or _remembered_user()
+        if owner:
+            _remember_user(owner)
+            await self.saved.start(owner)
+        else:
+            log.warning("The signed-in user is unknown, so the queue is not saved")
         resumed = self.manager.resume_after_sign_in()
         if resumed:
             self.show_message(
@@ -258,6 +279,11 @@ class Page:
 
     async def _sign_out(self) -> None:
         self.signed_in = False
+        # The saved queue stays for this user's next sign-in, and the rows go.
+        # It is saved and detached first, so the cancellation below is not saved.
+        self.saved.stop()
+        _forget_user()
+        self.username = None
         self.manager.cancel_unfinished()
         self.tokens.clear()
         self.manager.require_sign_in(notify=False)
@@ -315,6 +341,7 @@ class Page:
                 )
             )
         result = self.manager.add_files(infos, self._current_options())
+        self.saved.items_added()
         self._report_added(result)
 
     def _current_options(self) -> UploadOptions:
@@ -358,6 +385,30 @@ class Page:
             self.manager.remove(item_id)
         elif action == "download":
             self._download(item_id)
+        elif action == SELECT_AGAIN.lower():
+            self._reselect_id = item_id
+            _element("reselect-input").click()
+
+    def _on_reselect_input(self, js_event) -> None:
+        js_input = js_event.target
+        item_id, self._reselect_id = self._reselect_id, None
+        if item_id is None or int(js_input.files.length) == 0:
+            return
+        info = file_info(js_input.files.item(0))
+        js_input.value = ""
+        item = self.manager.queue.get(item_id)
+        if item is None:
+            return
+        if not self.manager.attach_file(item_id, info):
+            expected = item.file
+            self.show_message(
+                f"“{info.name}” is not the file of this row. Select “{expected.name}” "
+                f"({format_size(expected.size)}, the same version as before).",
+                "error",
+            )
+            return
+        self.saved.file_attached(item)
+        self.show_message(f"“{info.name}” found again; its upload continues.", "info")
 
     def _on_retry_all(self, js_event) -> None:
         count = self.manager.retry_all_failed()
@@ -387,8 +438,14 @@ class Page:
 
     def _on_item_added(self, item: UploadItem) -> None:
         self.view.add(item)
+        self.saved.item_added(item)
+
+    def _on_item_changed(self, item: UploadItem) -> None:
+        self.view.mark(item)
+        self.saved.item_changed(item)
 
     def _on_item_removed(self, item: UploadItem) -> None:
+        self.saved.item_removed(item)
         url = self._download_urls.pop(item.id, None)
         if url is not None:
             js.URL.revokeObjectURL(url)
@@ -426,6 +483,28 @@ class Page:
         while region.children.length > _MAX_MESSAGES:
             region.firstElementChild.remove()
         js.setTimeout(create_once_callable(js_message.remove), _MESSAGE_MS)
+
+
+def _remembered_user() -> str | None:
+    try:
+        value = js.window.localStorage.getItem(_USER_KEY)
+    except JsException:
+        return None
+    return None if is_null(value) or not value else str(value)
+
+
+def _remember_user(username: str) -> None:
+    try:
+        js.window.localStorage.setItem(_USER_KEY, username)
+    except JsException as error:
+        log.warning("The signed-in user could not be remembered: %s", error)
+
+
+def _forget_user() -> None:
+    try:
+        js.window.localStorage.removeItem(_USER_KEY)
+    except JsException:
+        pass
 
 
 async def load_config() -> AppConfig:

@@ -14,7 +14,7 @@ import js
 from pyodide.ffi import create_proxy
 
 from app.model import UploadItem
-from app.presenter import RowView, present_item
+from app.presenter import RowView, present_foreign_item, present_item
 
 __all__ = ["QueueView"]
 
@@ -110,6 +110,8 @@ class QueueView:
         self._rows: dict[str, _Row] = {}
         self._items: dict[str, UploadItem] = {}
         self._dirty: set[str] = set()
+        # Rows of files that another tab uploads: shown, never acted on here.
+        self._foreign: set[str] = set()
         self._frame_requested = False
         self._redraw_proxy = create_proxy(self._redraw)
         self._click_proxy = create_proxy(self._on_click)
@@ -122,9 +124,15 @@ class QueueView:
         self._js_list.appendChild(row.js_root)
         self.mark(item)
 
+    def add_foreign(self, item: UploadItem) -> None:
+        """Show the row of a file that another tab of the same user uploads."""
+        self._foreign.add(item.id)
+        self.add(item)
+
     def remove(self, item: UploadItem) -> None:
         row = self._rows.pop(item.id, None)
         self._items.pop(item.id, None)
+        self._foreign.discard(item.id)
         self._dirty.discard(item.id)
         if row is not None:
             row.js_root.remove()
@@ -152,7 +160,11 @@ class QueueView:
         for item_id in dirty:
             row = self._rows.get(item_id)
             item = self._items.get(item_id)
-            if row is not None and item is not None:
+            if row is None or item is None:
+                continue
+            if item_id in self._foreign:
+                row.update(present_foreign_item(item))
+            else:
                 row.update(present_item(item, now, max_attempts))
         self._after_redraw()
 

@@ -10,7 +10,7 @@ from app.auth import RefreshFailed, TokenManager
 from app.config import AppConfig
 from app.errors import AuthError, HttpError, NetworkError, UploadPaused
 from app.manager import ManagerHooks, UploadManager
-from app.model import FileInfo, UploadOptions, UploadStatus
+from app.model import FileInfo, UploadItem, UploadOptions, UploadStatus
 from app.retry import Jitter, RetryPolicy
 from tests.app.fakes import FakeClock, ScriptedTransport, Step
 
@@ -438,3 +438,74 @@ async def test_manager_reports_transfer_failure_while_online():
 
     assert seen == [item.id]
     assert item.status is S.SUCCEEDED
+
+
+def restored_item(item_id="r1", status=S.QUEUED, source=None, *, key="saved-key"):
+    info = FileInfo(
+        name="saved.txt", size=1000, type="text/plain", last_modified=7, source=source
+    )
+    item = UploadItem(
+        id=item_id,
+        file=info,
+        options=UploadOptions(),
+        idempotency_key=key,
+        status=status,
+        total=1000,
+        needs_file=source is None,
+    )
+    return item
+
+
+async def test_manager_restore_resumes_with_saved_key():
+    added = []
+    manager, transport, clock = make_manager(hooks=ManagerHooks(item_added=added.append))
+
+    manager.restore([restored_item(source=object())])
+    await clock.run(all_settled(manager))
+
+    item = manager.queue.get("r1")
+    assert item.status is S.SUCCEEDED
+    assert [entry.id for entry in added] == ["r1"]
+    assert transport.transfers[0].request.idempotency_key == "saved-key"
+
+
+async def test_manager_restore_without_file_waits():
+    manager, transport, clock = make_manager()
+
+    manager.restore([restored_item(status=S.INTERRUPTED)])
+    await clock.settle()
+
+    assert manager.queue.get("r1").status is S.INTERRUPTED
+    assert transport.transfers == []
+
+
+async def test_manager_attach_file_checks_identity():
+    manager, transport, clock = make_manager()
+    manager.restore([restored_item(status=S.INTERRUPTED)])
+
+    wrong_size = FileInfo("saved.txt", 999, "text/plain", 7, source=object())
+    wrong_date = FileInfo("saved.txt", 1000, "text/plain", 8, source=object())
+    wrong_name = FileInfo("other.txt", 1000, "text/plain", 7, source=object())
+    for info in (wrong_size, wrong_date, wrong_name):
+        assert manager.attach_file("r1", info) is False
+    assert manager.queue.get("r1").status is S.INTERRUPTED
+
+    same = FileInfo("saved.txt", 1000, "text/plain", 7, source=object())
+    assert manager.attach_file("r1", same) is True
+    await clock.run(all_settled(manager))
+
+    item = manager.queue.get("r1")
+    assert item.status is S.SUCCEEDED
+    assert item.needs_file is False
+    assert transport.transfers[0].request.source is same.source
+    assert transport.transfers[0].request.idempotency_key == "saved-key"
+
+
+async def test_manager_retry_refused_without_file():
+    manager, transport, clock = make_manager()
+    item = restored_item(status=S.FAILED)
+    item.retryable = True
+    manager.restore([item])
+
+    assert manager.retry("r1") is False
+    assert manager.queue.get("r1").status is S.FAILED

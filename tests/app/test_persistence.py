@@ -9,15 +9,14 @@ import pytest
 
 from app.errors import ConfigError
 from app.model import FileInfo, UploadItem, UploadOptions, UploadStatus
+from app.storage import MemoryStorage, StorageQuotaError, StorageUnavailableError
 from app.persistence import (
     DEFAULT_MAX_AGE_MS,
     LoadResult,
-    MemoryStorage,
     PersistedFile,
     QueueMirror,
     RecordError,
-    StorageQuotaError,
-    StorageUnavailableError,
+    RestorePlan,
     load_record,
     queue_key,
 )
@@ -330,6 +329,7 @@ def test_from_json_raises_record_error():
     ("age_ms", "loaded"),
     [
         (DEFAULT_MAX_AGE_MS + 1000, False),
+        (DEFAULT_MAX_AGE_MS + 1, False),
         (DEFAULT_MAX_AGE_MS, True),
         (DEFAULT_MAX_AGE_MS - 1000, True),
         (-HOUR_MS, True),
@@ -410,7 +410,7 @@ def test_progress_storm_throttled():
 
 
 def test_flush_without_change_does_not_write():
-    mirror = QueueMirror(MemoryStorage(), OWNER, lambda: [], now_ms=FakeClock())
+    mirror = QueueMirror(MemoryStorage(), OWNER, lambda: [make_file()], now_ms=FakeClock())
 
     mirror.note_progress()
     mirror.flush()
@@ -435,7 +435,7 @@ def test_status_change_writes_at_once():
 
 def test_progress_after_interval_writes():
     clock = FakeClock()
-    mirror = QueueMirror(MemoryStorage(), OWNER, lambda: [], now_ms=clock)
+    mirror = QueueMirror(MemoryStorage(), OWNER, lambda: [make_file()], now_ms=clock)
     mirror.note_progress()
 
     clock.now += 499
@@ -448,7 +448,7 @@ def test_progress_after_interval_writes():
 
 def test_clock_moved_back_writes():
     clock = FakeClock()
-    mirror = QueueMirror(MemoryStorage(), OWNER, lambda: [], now_ms=clock)
+    mirror = QueueMirror(MemoryStorage(), OWNER, lambda: [make_file()], now_ms=clock)
     mirror.note_progress()
 
     clock.now -= HOUR_MS
@@ -497,9 +497,9 @@ def record_length(files: list[PersistedFile]) -> int:
     return len(KEY) + len(storage.items[KEY])
 
 
-def test_quota_falls_back_to_reduced_record():
+def test_quota_prunes_finished_entries_first():
     files = long_error_files()
-    quota = record_length(files) - 100
+    quota = record_length(files) - 10
     storage = MemoryStorage(quota_chars=quota)
     mirror = QueueMirror(storage, OWNER, lambda: files, now_ms=FakeClock())
 
@@ -509,10 +509,26 @@ def test_quota_falls_back_to_reduced_record():
     assert mirror.degraded is False
     assert mirror.notice is None
     assert mirror.writes == 1
-    assert [entry["status"] for entry in saved] == ["interrupted", "failed"]
-    assert [entry["progress"] for entry in saved] == [0.0, 0.0]
+    assert [entry["status"] for entry in saved] == ["interrupted"]
+    assert saved[0]["progress"] == 0.123456789
+    assert saved[0]["error"] == "Retrying. " * 40
+
+
+def test_quota_falls_back_to_reduced_record():
+    files = long_error_files()
+    quota = record_length(files[:1]) - 100
+    storage = MemoryStorage(quota_chars=quota)
+    mirror = QueueMirror(storage, OWNER, lambda: files, now_ms=FakeClock())
+
+    mirror.note_status_change()
+    saved = stored(storage)["files"]
+
+    assert mirror.degraded is False
+    assert mirror.notice is None
+    assert mirror.writes == 1
+    assert [entry["status"] for entry in saved] == ["interrupted"]
+    assert saved[0]["progress"] == 0.0
     assert saved[0]["error"] is None
-    assert saved[1]["error"] == "The server rejected the file (HTTP 415)."
 
 
 def test_quota_falls_back_to_memory():
@@ -550,3 +566,153 @@ def test_disabled_storage_falls_back_to_memory():
     assert storage.removed == [KEY]
     assert isinstance(mirror.storage, MemoryStorage)
     assert mirror.load().files == [make_file()]
+
+
+def test_quota_error_from_browser_fake():
+    class FullStorage(MemoryStorage):
+        """Refuses every write, as localStorage does once the origin is full."""
+
+        def set_item(self, key: str, value: str) -> None:
+            raise StorageQuotaError("QuotaExceededError: the quota has been exceeded.")
+
+    storage = FullStorage()
+    notices = []
+    files = [make_file(1), make_file(2, S.FAILED, error="Failed.")]
+    mirror = QueueMirror(
+        storage, OWNER, lambda: files, now_ms=FakeClock(), on_degraded=notices.append
+    )
+
+    mirror.note_progress()
+
+    assert mirror.degraded is True
+    assert notices == [
+        "Progress won't survive a reload because the browser's storage is full."
+    ]
+    assert [entry.id for entry in mirror.load().files] == ["file-1", "file-2"]
+
+
+# --- tabs -----------------------------------------------------------------
+
+
+def test_write_keeps_other_tabs_entries():
+    storage = MemoryStorage()
+    other_tab = QueueMirror(storage, OWNER, lambda: [make_file(1)], now_ms=FakeClock())
+    other_tab.note_status_change()
+    mine = [make_file(2)]
+    this_tab = QueueMirror(storage, OWNER, lambda: mine, now_ms=FakeClock())
+
+    this_tab.note_status_change()
+
+    ids = [entry["id"] for entry in stored(storage)["files"]]
+    assert sorted(ids) == ["file-1", "file-2"]
+
+
+def test_write_drops_entries_finished_here():
+    storage = MemoryStorage()
+    mine = [make_file(1), make_file(2)]
+    mirror = QueueMirror(storage, OWNER, lambda: mine, now_ms=FakeClock())
+    mirror.note_status_change()
+
+    mine = [make_file(2)]
+    mirror.note_status_change()
+
+    assert [entry["id"] for entry in stored(storage)["files"]] == ["file-2"]
+
+
+def test_tab_without_files_never_writes():
+    storage = MemoryStorage()
+    other_tab = QueueMirror(storage, OWNER, lambda: [make_file(1)], now_ms=FakeClock())
+    other_tab.note_status_change()
+    before = storage.items[KEY]
+    idle_tab = QueueMirror(storage, OWNER, lambda: [], now_ms=FakeClock())
+
+    idle_tab.note_status_change()
+
+    assert idle_tab.writes == 0
+    assert storage.items[KEY] == before
+
+
+def test_read_entry_sees_other_tabs_change():
+    storage = MemoryStorage()
+    files = [make_file(1, S.UPLOADING)]
+    other_tab = QueueMirror(storage, OWNER, lambda: files, now_ms=FakeClock())
+    other_tab.note_status_change()
+    this_tab = QueueMirror(storage, OWNER, lambda: [], now_ms=FakeClock())
+
+    assert this_tab.read_entry("file-1").status is S.INTERRUPTED
+    files = []
+    other_tab.note_status_change()
+    assert this_tab.read_entry("file-1") is None
+
+
+def test_suspend_stops_writes():
+    storage = MemoryStorage()
+    files = [make_file(1, S.UPLOADING)]
+    mirror = QueueMirror(storage, OWNER, lambda: files, now_ms=FakeClock())
+    mirror.note_status_change()
+    mirror.suspend()
+
+    files = [make_file(1, S.CANCELLED)]
+    mirror.note_status_change()
+    mirror.note_progress()
+
+    assert mirror.writes == 1
+    assert stored(storage)["files"][0]["status"] == "interrupted"
+    mirror.resume()
+    mirror.note_status_change()
+    assert stored(storage)["files"] == []
+
+
+# --- restoring ------------------------------------------------------------
+
+
+def test_to_item_keeps_key_and_options():
+    entry = make_file(3, S.INTERRUPTED, progress=0.5, attempts=2)
+    source = object()
+
+    item = entry.to_item(source)
+
+    assert item.id == "file-3"
+    assert item.idempotency_key == "key-3"
+    assert item.options == entry.options
+    assert item.file.source is source
+    assert item.file.last_modified == entry.last_modified
+    assert item.loaded == 1500
+    assert item.attempts == 2
+    assert item.budget_start == 2
+    assert item.needs_file is False
+
+
+def test_to_item_without_file_needs_file():
+    item = make_file(1, S.INTERRUPTED).to_item()
+
+    assert item.needs_file is True
+    assert item.file.source is None
+
+
+@pytest.mark.parametrize(
+    ("plan", "text"),
+    [
+        (RestorePlan(), None),
+        (RestorePlan(resuming=3), "3 uploads restored, resuming."),
+        (RestorePlan(resuming=1), "1 upload restored, resuming."),
+        (
+            RestorePlan(need_file=1),
+            "1 upload restored. 1 needs its file selected again.",
+        ),
+        (
+            RestorePlan(resuming=2, need_file=2),
+            "4 uploads restored, 2 resuming. 2 need their files selected again.",
+        ),
+        (
+            RestorePlan(elsewhere=3),
+            "3 uploads restored. 3 are uploading in another tab.",
+        ),
+        (
+            RestorePlan(resuming=1, failed=1),
+            "2 uploads restored, 1 resuming. 1 failed before and can be retried.",
+        ),
+    ],
+)
+def test_restore_plan_message(plan, text):
+    assert plan.message() == text

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.model import FileInfo, UploadItem, UploadOptions, UploadQueue, UploadStatus
-from app.presenter import present_item, summarize_queue
+from app.presenter import present_foreign_item, present_item, summarize_queue
 from app.transport import UploadResponse
 
 S = UploadStatus
@@ -68,3 +68,27 @@ def test_summary_lists_nonzero_counts():
     queue = UploadQueue()
     queue.add(make_item(S.QUEUED))
     assert summarize_queue(queue) == "1 queued"
+
+
+def test_presenter_restored_without_file_asks_for_it():
+    view = present_item(make_item(S.INTERRUPTED, needs_file=True), 0, 4)
+    assert view.actions == ("Select file again", "Remove")
+    assert "Select the same file again" in view.detail
+
+
+def test_presenter_interrupted_with_file_can_cancel():
+    view = present_item(make_item(S.INTERRUPTED), 0, 4)
+    assert view.actions == ("Cancel",)
+
+
+def test_presenter_failed_without_file_asks_for_it():
+    item = make_item(S.FAILED, needs_file=True, retryable=True, error="HTTP 503.")
+    assert present_item(item, 0, 4).actions == ("Select file again", "Remove")
+
+
+def test_presenter_foreign_row_has_no_actions():
+    view = present_foreign_item(make_item(S.INTERRUPTED, loaded=1024, total=2048))
+    assert view.status == "interrupted"
+    assert view.badge == "In another tab"
+    assert view.actions == ()
+    assert view.percent == 50
