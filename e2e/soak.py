@@ -275,6 +275,9 @@ def wait_for_all(
 def reload_page(page: Page, files: list[SoakFile], report: SoakReport) -> None:
     """Reload mid-run, as a person pressing F5 would, and add back the files the page requests again.
 
+    NOTE: the rows are read as soon as the workspace shows; if the page
+    restores its queue later than that, files are added twice.
+
     Rows that succeeded before the reload are not restored, so their results
     are checked through the history instead. A restored row that cannot go
     on without its file (status `interrupted`) gets its file added again.
