@@ -7,6 +7,7 @@ PORT ?= 8000
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 PEERS := bench/peers
+PYODIDE_WHEELS := .cache/pyodide-wheels
 # Extra server options for `make run`, such as short token lifetimes:
 # make run SERVER_ARGS="--access-token-ttl 20 --refresh-token-ttl 600"
 SERVER_ARGS ?=
@@ -15,9 +16,9 @@ SERVER_ARGS ?=
 RUNTIME ?= local
 API_ORIGIN ?=
 
-.PHONY: setup run test unit e2e dist soak bench clean
+.PHONY: setup run test unit unit-pyodide e2e dist soak bench clean
 
-setup: $(VENV)/.installed runtime/.installed .cache/debian.installed
+setup: $(VENV)/.installed runtime/.installed .cache/debian.installed $(PYODIDE_WHEELS)/.installed
 
 # Debian packages: Chromium for the browser tests, WordNet 3.0 for the paraphraser.
 .cache/debian.installed:
@@ -42,18 +43,32 @@ runtime/.installed: package.json package-lock.json scripts/copy_runtime.sh
 	sh scripts/copy_runtime.sh
 	@touch $@
 
+# pytest and its dependencies as pure-Python wheels for the unit tests under
+# Pyodide, at the versions pinned in scripts/pyodide/requirements.txt.
+$(PYODIDE_WHEELS)/.installed: scripts/pyodide/requirements.txt $(VENV)/.installed
+	rm -rf $(PYODIDE_WHEELS)
+	$(VPY) -m pip download -q --disable-pip-version-check --no-deps \
+		--only-binary=:all: --python-version 3.14 --platform any --implementation py \
+		-r scripts/pyodide/requirements.txt -d $(PYODIDE_WHEELS)
+	@touch $@
+
 run: setup
 	$(VPY) -m server --host $(HOST) --port $(PORT) $(SERVER_ARGS)
 
 unit: setup
 	$(VPY) -m pytest -q tests $(PYTEST_ARGS)
 
+# The plain-module tests (tests/app) again inside Pyodide's Python 3.14 on
+# Node.js, with deprecation warnings as errors.
+unit-pyodide: setup
+	node scripts/pyodide/run.mjs $(PYODIDE_WHEELS) -W error::DeprecationWarning
+
 # The browser tests serve dist/ from a plain static server, so they build it
 # first (about a second; it copies the runtime).
 e2e: setup dist
 	$(VPY) -m pytest -q e2e $(PYTEST_ARGS)
 
-test: setup dist
+test: setup dist unit-pyodide
 	$(VPY) -m pytest -q tests e2e $(PYTEST_ARGS)
 
 # The comparison pages of the benchmark: Uppy from npm at the versions pinned in
@@ -71,6 +86,13 @@ bench: setup $(PEERS)/site/.built
 
 dist: setup
 	$(VPY) -m deploy --out dist --runtime $(RUNTIME) $(foreach origin,$(API_ORIGIN),--connect-src $(origin))
+
+# The chaos soak: SOAK_FILES files through the page under injected faults.
+# SOAK_SEED replays a run; without it a seed is chosen and printed.
+SOAK_FILES ?= 200
+SOAK_SEED ?=
+soak: setup
+	$(VPY) e2e/soak.py --files $(SOAK_FILES) $(if $(SOAK_SEED),--seed $(SOAK_SEED))
 
 clean:
 	rm -rf runtime node_modules .cache dist data $(PEERS)/node_modules $(PEERS)/site

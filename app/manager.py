@@ -39,7 +39,7 @@ from app.model import FileInfo, UploadItem, UploadOptions, UploadQueue, UploadSt
 from app.network import TransferTimeout, TransferWatchdog
 from app.retry import ErrorClass, RetryPolicy, classify
 from app.transport import Transfer, Transport, UploadRequest, UploadResponse
-from app.validation import check_file, display_name
+from app.validation import check_file, display_name, form_file_name
 
 __all__ = ["AddResult", "ManagerHooks", "UploadManager"]
 
@@ -486,7 +486,7 @@ class UploadManager:
             token=token,
             idempotency_key=item.idempotency_key,
             source=item.file.source,
-            file_name=item.file.name,
+            file_name=form_file_name(item.file.name),
             fields=tuple(item.options.form_fields()),
         )
         listener = _Attempt(self, item)

@@ -11,7 +11,7 @@ from app.errors import ValidationError
 from app.format import format_size
 from app.model import FileInfo
 
-__all__ = ["check_file", "display_name"]
+__all__ = ["check_file", "display_name", "form_file_name"]
 
 # Longest file name shown in full; longer ones are shortened in the middle.
 _MAX_DISPLAY_NAME = 120
@@ -47,3 +47,14 @@ def display_name(name: str) -> str:
         return cleaned
     half = (_MAX_DISPLAY_NAME - 1) // 2
     return cleaned[:half] + "…" + cleaned[-half:]
+
+
+def form_file_name(name: str) -> str:
+    """Return the file name to send in the upload form, without control characters.
+
+    Browsers copy the name into the part's Content-Disposition header as it
+    is, and servers (aiohttp among them) reject a header that contains a
+    control character as a malformed form. The server drops these characters
+    from the stored name anyway.
+    """
+    return "".join(c for c in name if ord(c) >= 32 and ord(c) != 127)

@@ -30,6 +30,7 @@ DEMO_PASSWORD = "demo-password"
 # Seconds to wait for Pyodide to start in a fresh context.
 READY_TIMEOUT_MS = 60_000
 SERVER_START_TIMEOUT = 30.0
+HISTORY_PATH = "/p-v2/api/files/history"
 
 
 class ApiServer:
@@ -101,6 +102,30 @@ class ApiServer:
 
     def stats(self) -> dict:
         return self.control("/__test__/stats")
+
+    def login(self, username: str = DEMO_USER, password: str = DEMO_PASSWORD) -> str:
+        """Sign in through the API, outside any page, and return the access token."""
+        request = urllib.request.Request(
+            self.url + "/api/auth/login",
+            data=json.dumps({"username": username, "password": password}).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())["accessToken"]
+
+    def history(self, token: str) -> list[dict]:
+        return json.loads(self.get(HISTORY_PATH, token))["files"]
+
+    def get(self, path: str, token: str) -> bytes:
+        request = urllib.request.Request(
+            self.url + path, headers={"Authorization": f"Bearer {token}"}
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.read()
+
+    def download(self, path: str, token: str) -> bytes:
+        return self.get(path, token)
 
 
 class PageProbe:

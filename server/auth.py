@@ -7,6 +7,7 @@ access token is returned in the JSON body, and the page keeps it in memory.
 from __future__ import annotations
 
 import json
+import logging
 
 from aiohttp import web
 
@@ -20,6 +21,7 @@ REFRESH_COOKIE = "refresh_token"
 REFRESH_COOKIE_PATH = "/api/auth"
 
 routes = web.RouteTableDef()
+log = logging.getLogger(__name__)
 
 
 @routes.post("/api/auth/login")
@@ -28,14 +30,30 @@ async def login(request: web.Request) -> web.Response:
     services.stats.login_calls += 1
 
     username, password = await _read_credentials(request)
+    # NOTE: behind a reverse proxy every client has the proxy's address, so
+    # the per-address limit then applies to all clients together.
+    address = request.remote or "unknown"
+    limiter = services.login_limiter
+    wait = limiter.retry_after(address, username, services.clock())
+    if wait is not None:
+        log.warning("Sign-in rate limited for %r from %s for %d s", username, address, wait)
+        raise ApiError(
+            429,
+            "RATE_LIMITED",
+            f"Too many failed sign-in attempts. Wait {wait} seconds and try again.",
+            headers={"Retry-After": str(wait)},
+        )
+
     user_id = await services.tokens.check_password(username, password)
     if user_id is None:
+        limiter.record_failure(address, username, services.clock())
         raise ApiError(
             401,
             "INVALID_CREDENTIALS",
             "The username or password is wrong. Check both and sign in again.",
         )
 
+    limiter.record_success(username)
     return _tokens_response(request, services.tokens.start_session(user_id))
 
 

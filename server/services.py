@@ -13,6 +13,7 @@ from .auth_tokens import TokenService
 from .db import Database
 from .faults import FaultRules
 from .idempotency import KeyLocks
+from .login_limit import LoginLimiter
 from .settings import LiveConfig, Settings
 from .stats import Stats
 
@@ -30,6 +31,7 @@ class Services:
     stats: Stats = field(default_factory=Stats)
     faults: FaultRules = field(default_factory=FaultRules)
     key_locks: KeyLocks = field(default_factory=KeyLocks)
+    login_limiter: LoginLimiter = field(default_factory=LoginLimiter)
 
     @property
     def temp_dir(self) -> Path:

@@ -44,6 +44,7 @@ async def reset(request: web.Request) -> web.Response:
 
     services.faults.clear()
     services.stats.reset()
+    services.login_limiter.clear()
     services.config.restore(services.settings)
     services.db.delete_all_files()
     shutil.rmtree(services.results_dir, ignore_errors=True)

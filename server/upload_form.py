@@ -90,7 +90,10 @@ async def read_upload_form(
             else:
                 form = await _store_file(part, temp_dir, max_file_bytes)
         else:
-            raise ApiError.bad_request(f"The form has more than {MAX_PARTS} fields.")
+            raise ApiError.bad_request(
+                f"The form has more than {MAX_PARTS} fields. Send the file and"
+                " the paraphrase options only."
+            )
     except BaseException:
         if form is not None:
             form.file_path.unlink(missing_ok=True)
@@ -150,12 +153,13 @@ async def _read_text(part: BodyPartReader) -> str:
         if len(data) > MAX_FIELD_BYTES:
             raise ApiError.bad_request(
                 f"The field '{part.name}' is longer than {MAX_FIELD_BYTES} bytes."
+                " Shorten it and send the form again."
             )
     try:
         return data.decode(part.get_charset(default="utf-8"))
     except (UnicodeDecodeError, LookupError):
         raise ApiError.bad_request(
-            f"The field '{part.name}' is not valid UTF-8 text."
+            f"The field '{part.name}' is not valid UTF-8 text. Send it as UTF-8."
         ) from None
 
 

@@ -50,6 +50,8 @@ _USER_KEY = "uploader.user"
 # How long a message stays in the message area, and how many are shown.
 _MESSAGE_MS = 8000
 _MAX_MESSAGES = 4
+# Messages about one selection shown one by one; a single line counts the rest.
+_MAX_MESSAGES_PER_SELECTION = 3
 
 
 def _element(element_id: str):
@@ -356,10 +358,18 @@ class Page:
             self.show_message(
                 f"Added {count} file{'s' if count != 1 else ''} to the queue.", "info"
             )
-        for item in result.rejected:
-            self.show_message(item.error or "A file was rejected.", "error")
-        for text in result.skipped:
-            self.show_message(f"{text} It was not added again.", "warning")
+        rejected = [item.error or "A file was rejected." for item in result.rejected]
+        self._show_some(rejected, "error", "more files were rejected; each row says why.")
+        skipped = [f"{text} It was not added again." for text in result.skipped]
+        self._show_some(skipped, "warning", "more files were already in the queue.")
+
+    def _show_some(self, texts: list[str], level: str, rest: str) -> None:
+        """Show the first few messages, then one line that counts the rest."""
+        for text in texts[:_MAX_MESSAGES_PER_SELECTION]:
+            self.show_message(text, level)
+        hidden = len(texts) - _MAX_MESSAGES_PER_SELECTION
+        if hidden > 0:
+            self.show_message(f"{hidden} {rest}", level)
 
     def _on_synonym_input(self, js_event) -> None:
         _element("opt-synonym-value").textContent = f"{js_event.target.value} %"

@@ -1,0 +1,49 @@
+"""A small run of the chaos soak (e2e/soak.py) as part of the browser tests.
+
+It starts its own server, because its faults and settings must not leak
+into other tests, and uses the session's browser in a fresh context. Set SOAK_SEED to replay
+a run; the seed is printed either way.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from soak import format_report, run_soak
+
+SMALL_SOAK_FILES = 12
+DEFAULT_SEED = 20261204
+
+
+# Strict, so the mark must go once the page is fixed.
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "Since the saved queue was merged, the Download button of one "
+        "succeeded file (soak-20261204-0010.txt) starts no download."
+    ),
+)
+def test_small_soak_all_files_once(browser, tmp_path):
+    seed = int(os.environ.get("SOAK_SEED", DEFAULT_SEED))
+
+    # NOTE: access tokens keep their normal life here. With a 5 s life and the
+    # offline periods, a run can end with files waiting for a sign-in that
+    # the refresh cookie should have made unnecessary (replay with
+    # `e2e/soak.py --files 12 --seed 20261204`); `make soak` runs that way.
+    # Reloads stay off too: with `--reloads 2` this seed processed 16 uploads
+    # for 12 files, which is not yet explained (see docs/readme-soak.md).
+    report = run_soak(
+        SMALL_SOAK_FILES, seed, reloads=0, token_ttl=0, work_dir=tmp_path, browser=browser
+    )
+
+    print(format_report(report))
+    assert report.failures == []
+    assert report.statuses["succeeded"] == SMALL_SOAK_FILES
+    assert report.stats["uploadsProcessed"] == SMALL_SOAK_FILES
+    assert report.stats["distinctIdempotencyKeys"] == SMALL_SOAK_FILES
+    assert report.mismatched == []
+    assert report.page_errors == []
+    assert sum(report.faults.values()) > 0
+    assert report.offline_periods == 3
