@@ -9,22 +9,12 @@ from __future__ import annotations
 
 import os
 
-import pytest
-
 from soak import format_report, run_soak
 
 SMALL_SOAK_FILES = 12
 DEFAULT_SEED = 20261204
 
 
-# Strict, so the mark must go once the page is fixed.
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Since the saved queue was merged, the Download button of one "
-        "succeeded file (soak-20261204-0010.txt) starts no download."
-    ),
-)
 def test_small_soak_all_files_once(browser, tmp_path):
     seed = int(os.environ.get("SOAK_SEED", DEFAULT_SEED))
 
