@@ -105,6 +105,10 @@ class SoakReport:
     attempts: Counter = field(default_factory=Counter)
     mismatched: list[str] = field(default_factory=list)
     succeeded_before_reload: set[str] = field(default_factory=set)
+    # Files given back after a reload: through "Select file again", and
+    # added anew because the restored queue had no row for them.
+    selected_again: int = 0
+    added_again: int = 0
     page_errors: list[str] = field(default_factory=list)
     stats: dict = field(default_factory=dict)
     seconds: float = 0.0
@@ -236,11 +240,14 @@ def wait_for_all(
     """Add the selections, take the network down and reload on schedule, and
     poll the rows until every event has happened and every file is finished."""
     started = time.monotonic()
+    added: set[str] = set()
     while True:
         elapsed = time.monotonic() - started
         if schedule.batch_at and elapsed >= schedule.batch_at[0]:
             schedule.batch_at.pop(0)
-            add_files(page, *schedule.batches.pop(0))
+            batch = schedule.batches.pop(0)
+            add_files(page, *batch)
+            added.update(path.name for path in batch)
         rows = row_states(page)
         done = [row for row in rows if row["status"] in TERMINAL]
         succeeded_before = report.succeeded_before_reload
@@ -268,19 +275,19 @@ def wait_for_all(
             context.set_offline(False)
         if schedule.reload_at and elapsed >= schedule.reload_at[0]:
             schedule.reload_at.pop(0)
-            reload_page(page, files, report)
+            reload_page(page, files, added, report)
         page.wait_for_timeout(250)
 
 
-def reload_page(page: Page, files: list[SoakFile], report: SoakReport) -> None:
-    """Reload mid-run, as a person pressing F5 would, and add back the files the page requests again.
-
-    NOTE: the rows are read as soon as the workspace shows; if the page
-    restores its queue later than that, files are added twice.
+def reload_page(page: Page, files: list[SoakFile], added: set[str], report: SoakReport) -> None:
+    """Reload mid-run, as a person pressing F5 would, and give back the files the page requests.
 
     Rows that succeeded before the reload are not restored, so their results
-    are checked through the history instead. A restored row that cannot go
-    on without its file (status `interrupted`) gets its file added again.
+    are checked through the history instead. The rows are read once the
+    page has finished restoring its queue, which it signals by filling in
+    the storage status line. A restored row whose File object is gone
+    offers "Select file again", and the soak selects the same file there.
+    A file that was added but has no row at all is added again.
     """
     for row in row_states(page):
         if row["status"] == "succeeded":
@@ -289,16 +296,29 @@ def reload_page(page: Page, files: list[SoakFile], report: SoakReport) -> None:
     page.reload()
     page.wait_for_function("window.uploaderReady === true", timeout=READY_TIMEOUT_MS)
     page.locator("#workspace").wait_for(state="visible", timeout=READY_TIMEOUT_MS)
+    page.wait_for_function(
+        "document.getElementById('storage-status').textContent !== ''",
+        timeout=READY_TIMEOUT_MS,
+    )
     page.evaluate("document.getElementById('opt-synonym').value = '0'")
-    names = {row["name"]: row for row in row_states(page)}
+    names = {row["name"] for row in row_states(page)}
+    by_name = {file.path.name: file for file in files}
+    for name in sorted(names):
+        row = page.locator("#queue li[data-file-id]", has_text=name)
+        select_again = row.get_by_role("button", name="Select file again")
+        if name in by_name and select_again.count() == 1:
+            with page.expect_file_chooser() as chooser:
+                select_again.click()
+            chooser.value.set_files(str(by_name[name].path))
+            report.selected_again += 1
     missing = [
-        file.path
-        for file in files
-        if file.path.name not in report.succeeded_before_reload
-        and (file.path.name not in names or names[file.path.name]["status"] == "interrupted")
+        by_name[name].path
+        for name in sorted(added)
+        if name not in report.succeeded_before_reload and name not in names
     ]
     if missing:
         add_files(page, *missing)
+        report.added_again += len(missing)
 
 
 def expected_content(file: SoakFile) -> list[str]:
@@ -514,6 +534,8 @@ def format_report(report: SoakReport) -> str:
         "Seen:",
         f"  statuses            {dict(report.statuses)}",
         f"  succeeded before a reload  {len(report.succeeded_before_reload)}",
+        f"  selected again after a reload  {report.selected_again}",
+        f"  added again after a reload     {report.added_again}",
         f"  attempts per file   {attempts}",
         f"  uploads started     {stats.get('uploadsStarted', '?')}",
         f"  uploads completed   {stats.get('uploadsCompleted', '?')}",
@@ -539,7 +561,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=None, help="random seed; printed when not given")
     parser.add_argument("--fault-rate", type=float, default=0.3, help="share of upload requests that fail, 0 to 1")
     parser.add_argument("--offline", type=int, default=3, help="number of offline periods")
-    parser.add_argument("--reloads", type=int, default=0, help="number of page reloads")
+    parser.add_argument("--reloads", type=int, default=3, help="number of page reloads")
     parser.add_argument(
         "--token-ttl", type=int, default=DEFAULT_TOKEN_TTL,
         help="access token life in seconds, with expired-token faults; 0 keeps the server's",

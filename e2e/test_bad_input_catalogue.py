@@ -50,7 +50,7 @@ def seen_messages(page) -> list[str]:
 
 
 def row_detail(page, name: str) -> str:
-    return row(page, name).locator(".row-status").inner_text()
+    return row(page, name).locator(".row-status").text_content()
 
 
 def test_bad_files_in_one_selection(page, server, tmp_path):
