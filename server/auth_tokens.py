@@ -5,6 +5,15 @@ An access token is an opaque random string that expires after
 refresh tokens: each refresh revokes the token it was given and issues the
 next one. A revoked token presented again means a copy of it leaked, so the
 whole family, and the access tokens issued from it, is revoked.
+
+One exception covers a refresh response lost on its way back, as when the
+page reloads or the connection drops during a refresh: the browser still
+holds the token just rotated. For `REUSE_GRACE_SECONDS` after a rotation,
+that token may be presented again as long as its successor was never used.
+The successor is then revoked and a new one issued. A thief who replays it
+in that window causes the same replacement, so the holder of the replaced
+successor presents a revoked token at its next refresh and the family is
+revoked then.
 """
 
 from __future__ import annotations
@@ -12,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import logging
 import secrets
 import time
 from collections.abc import Callable
@@ -19,6 +29,8 @@ from dataclasses import dataclass
 
 from .db import Database, RefreshTokenRecord
 from .settings import LiveConfig
+
+log = logging.getLogger(__name__)
 
 __all__ = ["IssuedTokens", "TokenError", "TokenService", "hash_password"]
 
@@ -31,6 +43,18 @@ _TOKEN_BYTES = 32
 # Expired access tokens are kept this long so a client that sends one gets
 # AUTH_EXPIRED instead of AUTH_INVALID.
 _EXPIRED_TOKEN_RETENTION = 24 * 3600
+# Seconds after a rotation during which the rotated token may be presented
+# again, once, in place of a successor that was never used.
+REUSE_GRACE_SECONDS = 30.0
+
+
+@dataclass
+class _Rotation:
+    """The latest rotation of a family: the token rotated and its successor."""
+
+    rotated_hash: str
+    successor_hash: str
+    rotated_at: float
 
 
 class TokenError(Exception):
@@ -77,6 +101,9 @@ class TokenService:
         self._db = db
         self._config = config
         self._clock = clock
+        # Latest rotation per family id, for the reuse grace window. It lives
+        # in memory, so a restarted server applies no grace to older tokens.
+        self._rotations: dict[str, _Rotation] = {}
 
     def set_password(self, username: str, password: str) -> None:
         """Create the user, or give the existing user this password."""
@@ -106,26 +133,68 @@ class TokenService:
     def rotate(self, refresh_token: str | None) -> IssuedTokens:
         """Revoke `refresh_token` and issue its successor.
 
-        A rotated token has no grace period: presenting it again, even a
-        moment later, counts as reuse and revokes the family. So clients that
-        share one cookie must refresh one at a time (the app's tabs take a Web
-        Lock). A refresh whose response is lost also ends the session, and
-        the user signs in again.
+        Presenting a revoked token again revokes the family, except within
+        the grace window that the module docstring describes. Clients that
+        share one cookie must still refresh one at a time (the app's tabs
+        take a Web Lock), because the second of two simultaneous refreshes
+        replaces the first one's successor.
         """
         record = self._find_refresh(refresh_token)
+        token_hash = _digest(refresh_token)
         now = self._clock()
-        if record.revoked or not self._db.revoke_refresh_token(_digest(refresh_token)):
-            self._db.revoke_family(record.family_id)
-            raise TokenError(
-                "REFRESH_INVALID",
-                "This refresh token was already used, so every session from"
-                " that sign-in is now revoked. Sign in again.",
-            )
+        if record.revoked or not self._db.revoke_refresh_token(token_hash):
+            if not self._replace_lost_successor(record, token_hash, now):
+                self._revoke_family(record.family_id)
+                raise TokenError(
+                    "REFRESH_INVALID",
+                    "This refresh token was already used, so every session from"
+                    " that sign-in is now revoked. Sign in again.",
+                )
         if record.expires_at <= now:
             raise TokenError(
                 "REFRESH_INVALID", "The session has expired. Sign in again."
             )
-        return self._issue(record.user_id, record.family_id, now)
+        rotation = self._rotations.get(record.family_id)
+        rotated_at = now
+        if rotation is not None and rotation.rotated_hash == token_hash:
+            # A repeat within the grace window keeps the window's start.
+            rotated_at = rotation.rotated_at
+        issued = self._issue(record.user_id, record.family_id, now)
+        self._rotations[record.family_id] = _Rotation(
+            token_hash, _digest(issued.refresh_token), rotated_at
+        )
+        return issued
+
+    def _replace_lost_successor(
+        self, record: RefreshTokenRecord, token_hash: str, now: float
+    ) -> bool:
+        """Revoke the unused successor of a token rotated moments ago.
+
+        Return False, leaving everything as it is, when the token is not the
+        family's latest rotated one, the grace window has passed, or the
+        successor was already used or revoked.
+        """
+        rotation = self._rotations.get(record.family_id)
+        if rotation is None or rotation.rotated_hash != token_hash:
+            return False
+        if now - rotation.rotated_at > REUSE_GRACE_SECONDS:
+            return False
+        successor = self._db.find_refresh_token(rotation.successor_hash)
+        if successor is None or successor.revoked:
+            return False
+        if not self._db.revoke_refresh_token(rotation.successor_hash):
+            return False
+        log.info(
+            "Refresh token of family %s presented again %.1f s after its"
+            " rotation; its unused successor is replaced",
+            record.family_id,
+            now - rotation.rotated_at,
+        )
+        return True
+
+    def _revoke_family(self, family_id: str) -> None:
+        self._rotations.pop(family_id, None)
+        self._db.revoke_family(family_id)
 
     def end_session(self, refresh_token: str | None) -> None:
         """Revoke the family of `refresh_token`; unknown tokens are ignored."""
@@ -133,7 +202,7 @@ class TokenService:
             return
         record = self._db.find_refresh_token(_digest(refresh_token))
         if record is not None:
-            self._db.revoke_family(record.family_id)
+            self._revoke_family(record.family_id)
 
     def user_for_access_token(self, token: str | None) -> int:
         """Return the user id an access token belongs to."""

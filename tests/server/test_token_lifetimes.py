@@ -8,6 +8,7 @@ import pytest
 
 from server import create_app
 from server.__main__ import parse_settings
+from server.auth_tokens import REUSE_GRACE_SECONDS
 from tests.server.support import Api
 from tests.server.test_auth import HISTORY_PATH, error_code, refresh_cookie, refresh_with
 
@@ -89,16 +90,76 @@ async def test_old_cookie_after_chain_revokes_session(short_lived: Api):
     assert after.status == 401
 
 
-async def test_same_cookie_twice_revokes_session(short_lived: Api):
-    """Two refreshes with one cookie, as two tabs without the lock would send."""
+async def test_same_cookie_twice_replaces_successor(short_lived: Api):
+    """A refresh whose response was lost, sent again with the same cookie."""
+    await short_lived.login()
+    cookie = refresh_cookie(short_lived)
+
+    first = await refresh_with(short_lived, cookie)
+    short_lived.clock.advance(REUSE_GRACE_SECONDS - 1)
+    second = await refresh_with(short_lived, cookie)
+    lost = first.cookies["refresh_token"].value
+    newest = second.cookies["refresh_token"].value
+    next_refresh = await refresh_with(short_lived, newest)
+
+    assert first.status == 200
+    assert second.status == 200
+    assert newest != lost
+    assert next_refresh.status == 200
+
+
+async def test_replaced_successor_revokes_session(short_lived: Api):
+    """Two holders of one cookie: the one left with the replaced token ends it."""
     await short_lived.login()
     cookie = refresh_cookie(short_lived)
 
     first = await refresh_with(short_lived, cookie)
     second = await refresh_with(short_lived, cookie)
-    newest = first.cookies["refresh_token"].value
-    after = await refresh_with(short_lived, newest)
+    replaced = await refresh_with(short_lived, first.cookies["refresh_token"].value)
+    after = await refresh_with(short_lived, second.cookies["refresh_token"].value)
+
+    assert second.status == 200
+    assert replaced.status == 401
+    assert after.status == 401
+
+
+async def test_same_cookie_after_grace_revokes_session(short_lived: Api):
+    await short_lived.login()
+    cookie = refresh_cookie(short_lived)
+
+    first = await refresh_with(short_lived, cookie)
+    short_lived.clock.advance(REUSE_GRACE_SECONDS + 1)
+    second = await refresh_with(short_lived, cookie)
+    after = await refresh_with(short_lived, first.cookies["refresh_token"].value)
 
     assert first.status == 200
     assert second.status == 401
     assert after.status == 401
+
+
+async def test_same_cookie_after_successor_used_revokes(short_lived: Api):
+    await short_lived.login()
+    cookie = refresh_cookie(short_lived)
+
+    first = await refresh_with(short_lived, cookie)
+    successor = await refresh_with(short_lived, first.cookies["refresh_token"].value)
+    reuse = await refresh_with(short_lived, cookie)
+    after = await refresh_with(short_lived, successor.cookies["refresh_token"].value)
+
+    assert successor.status == 200
+    assert reuse.status == 401
+    assert after.status == 401
+
+
+async def test_same_cookie_after_logout_rejected(short_lived: Api):
+    await short_lived.login()
+    cookie = refresh_cookie(short_lived)
+    first = await refresh_with(short_lived, cookie)
+    short_lived.client.session.cookie_jar.update_cookies(
+        {"refresh_token": first.cookies["refresh_token"].value}
+    )
+
+    await short_lived.client.post("/api/auth/logout")
+    reuse = await refresh_with(short_lived, cookie)
+
+    assert reuse.status == 401
