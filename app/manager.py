@@ -209,13 +209,17 @@ class UploadManager:
             return False
         item.file = info
         item.needs_file = False
+        self._requeue(item)
+        return True
+
+    def _requeue(self, item: UploadItem) -> None:
+        """Queue an item again with a fresh budget of automatic retries."""
         item.budget_start = item.attempts
         item.move_to(S.QUEUED)
         item.error = None
         item.loaded = 0
         self._changed(item)
         self.pump()
-        return True
 
     def remove(self, item_id: str) -> None:
         """Drop a file from the list, cancelling its upload first if it runs."""
@@ -264,12 +268,7 @@ class UploadManager:
             return False
         if item.status is S.FAILED and not item.retryable:
             return False
-        item.budget_start = item.attempts
-        item.move_to(S.QUEUED)
-        item.error = None
-        item.loaded = 0
-        self._changed(item)
-        self.pump()
+        self._requeue(item)
         return True
 
     def retry_all_failed(self) -> int:

@@ -352,9 +352,10 @@ class SavedQueue:
         """Write the record once for all status changes of this event-loop turn.
 
         One finished upload and the next one starting, or a pump starting
-        several uploads, change statuses in the same turn. The write runs
-        before any other event, `pagehide` included, so nothing is lost, and
-        each write costs time in proportion to the length of the queue.
+        several uploads, change statuses in the same turn, and each write
+        costs time in proportion to the length of the queue. An event that
+        comes before the scheduled write loses nothing, because the
+        `pagehide` handler writes the current queue at once.
         """
         if self._status_write_scheduled:
             return
