@@ -77,6 +77,12 @@ class AddResult:
     rejected: list[UploadItem] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
 
+    def extend(self, other: AddResult) -> None:
+        """Add the outcome of another part of the same selection."""
+        self.added.extend(other.added)
+        self.rejected.extend(other.rejected)
+        self.skipped.extend(other.skipped)
+
 
 class _Attempt:
     """Listener of one transfer: feeds the item's progress and the watchdog."""
@@ -284,15 +290,11 @@ class UploadManager:
         """Start queued files while fewer than `concurrency` run."""
         if self.paused or self.awaiting_sign_in:
             return
-        running = len(self._tasks)
-        for item in self.queue.with_status(S.QUEUED):
-            if running >= self.config.concurrency:
-                break
-            if item.id in self._tasks:
-                # Started but not yet moved out of `queued`.
-                continue
+        free = self.config.concurrency - len(self._tasks)
+        # Items started but not yet moved out of `queued` are skipped. The
+        # scan stops at the last free slot, so a pump is cheap in a long queue.
+        for item in self.queue.first_queued(free, skip=self._tasks):
             self._tasks[item.id] = asyncio.ensure_future(self._run(item))
-            running += 1
 
     def pause_all(self) -> int:
         """Stop every upload because the network is down; return how many stopped.

@@ -8,7 +8,7 @@ reads it, so file bytes never enter Python.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +38,11 @@ class UploadStatus(enum.Enum):
     FAILED = "failed"  # gave up; the row says why
     CANCELLED = "cancelled"  # the user cancelled it
     AUTH_REQUIRED = "auth-required"  # waits for the user to sign in again
+
+    # Members compare by identity, so the identity hash is consistent with
+    # equality. Enum's own hash runs in Python, and statuses are hashed in
+    # every set and dict lookup of the queue.
+    __hash__ = object.__hash__
 
 
 S = UploadStatus
@@ -245,6 +250,18 @@ class UploadQueue:
     def with_status(self, *statuses: UploadStatus) -> list[UploadItem]:
         wanted = set(statuses)
         return [item for item in self._items.values() if item.status in wanted]
+
+    def first_queued(self, count: int, skip: Container[str] = ()) -> list[UploadItem]:
+        """Return up to `count` queued items in queue order, leaving out the ids in `skip`."""
+        found: list[UploadItem] = []
+        if count <= 0:
+            return found
+        for item in self._items.values():
+            if item.status is S.QUEUED and item.id not in skip:
+                found.append(item)
+                if len(found) == count:
+                    break
+        return found
 
     def active(self) -> list[UploadItem]:
         return [item for item in self._items.values() if item.is_active]

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -44,6 +44,7 @@ __all__ = [
     "MemoryStorage",
     "PersistedFile",
     "QueueMirror",
+    "QueueSnapshot",
     "RecordError",
     "RestorePlan",
     "load_record",
@@ -292,6 +293,44 @@ def _parse_record(
     return files
 
 
+class QueueSnapshot:
+    """Builds the entries of the queue for each write, reusing unchanged ones.
+
+    A write happens after every status change, and a queue may hold
+    thousands of files of which a handful changed since the last write. An
+    item's entry is rebuilt only when one of the fields it is copied from
+    differs from the last time, so `QueueMirror` also finds the same entry
+    objects as in its last write and reuses their JSON text.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[tuple, PersistedFile]] = {}
+
+    def take(self, items: Iterable[UploadItem]) -> list[PersistedFile]:
+        """Return the entry of each item, in the order given."""
+        known = self._entries
+        current: dict[str, tuple[tuple, PersistedFile]] = {}
+        entries = []
+        for item in items:
+            fields = (
+                item.status,
+                item.loaded,
+                item.total,
+                item.error,
+                item.attempts,
+                item.file,
+                item.options,
+                item.idempotency_key,
+            )
+            cached = known.get(item.id)
+            if cached is None or cached[0] != fields:
+                cached = (fields, PersistedFile.from_item(item))
+            current[item.id] = cached
+            entries.append(cached[1])
+        self._entries = current
+        return entries
+
+
 class QueueMirror:
     """Writer of one user's saved record, kept in step with this tab's queue.
 
@@ -343,9 +382,9 @@ class QueueMirror:
         # text in storage skips parsing it again.
         self._cached_text: str | None = None
         self._cached_entries: list[PersistedFile] = []
-        # The JSON text of each entry last written, so a write encodes only
-        # the entries that changed since.
-        self._entry_texts: dict[PersistedFile, str] = {}
+        # Each entry last written and its JSON text, by file id, so a write
+        # encodes only the entries that changed since.
+        self._entry_texts: dict[str, tuple[PersistedFile, str]] = {}
 
     @property
     def dirty(self) -> bool:
@@ -437,9 +476,7 @@ class QueueMirror:
         files = own + others
 
         text = self._encode(files, now)
-        unfinished = [entry for entry in files if entry.status not in _FINISHED]
-        candidates = [files, unfinished, [_reduce(entry) for entry in unfinished]]
-        for candidate in candidates:
+        for candidate in _shrinking(files):
             candidate_text = text if candidate is files else self._encode(candidate, now)
             try:
                 self._set(candidate_text)
@@ -482,16 +519,20 @@ class QueueMirror:
         known = self._entry_texts
         texts = {}
         for entry in files:
-            text = known.get(entry)
-            if text is None:
+            cached = known.get(entry.id)
+            # Unchanged entries are mostly the very objects of the last write,
+            # so the identity test spares comparing their fields.
+            if cached is not None and (cached[0] is entry or cached[0] == entry):
+                texts[entry.id] = cached
+            else:
                 text = json.dumps(entry.to_json(), separators=(",", ":"), ensure_ascii=False)
-            texts[entry] = text
+                texts[entry.id] = (entry, text)
         self._entry_texts = texts
         # The same text as json.dumps of the whole record, built from the
         # entries' texts: the header object without its closing brace, then
         # the files array.
         head = json.dumps(header, separators=(",", ":"), ensure_ascii=False)[:-1]
-        return head + ',"files":[' + ",".join(texts[entry] for entry in files) + "]}"
+        return head + ',"files":[' + ",".join(texts[entry.id][1] for entry in files) + "]}"
 
     def _degrade(self, text: str, notice: str) -> None:
         # The old record would restore a queue that no longer matches the page.
@@ -549,6 +590,17 @@ def _as_saved(entry: PersistedFile) -> PersistedFile | None:
     if entry.status in _IN_FLIGHT:
         return replace(entry, status=S.INTERRUPTED)
     return entry
+
+
+def _shrinking(files: list[PersistedFile]) -> Iterator[list[PersistedFile]]:
+    """Yield the record's entries, then smaller lists to try on a full storage.
+
+    The smaller lists are built only when the storage refused the larger one.
+    """
+    yield files
+    unfinished = [entry for entry in files if entry.status not in _FINISHED]
+    yield unfinished
+    yield [_reduce(entry) for entry in unfinished]
 
 
 def _reduce(entry: PersistedFile) -> PersistedFile:

@@ -13,7 +13,14 @@ from app.format import format_duration, format_size, format_speed
 from app.model import UploadItem, UploadQueue, UploadStatus
 from app.validation import display_name
 
-__all__ = ["SELECT_AGAIN", "RowView", "present_foreign_item", "present_item", "summarize_queue"]
+__all__ = [
+    "SELECT_AGAIN",
+    "RowView",
+    "present_foreign_item",
+    "present_item",
+    "row_changes",
+    "summarize_queue",
+]
 
 S = UploadStatus
 
@@ -85,6 +92,36 @@ def present_foreign_item(item: UploadItem) -> RowView:
         actions=(),
         attempts=item.attempts,
     )
+
+
+def row_changes(old: RowView | None, new: RowView) -> dict[str, object]:
+    """Return what the page must write to turn a row showing `old` into `new`.
+
+    The keys are those the page's row writer takes (assets/batch.js):
+    only the fields that differ, every field for a new row (`old` None).
+    Texts derived from a field, such as the progress bar's label, come
+    with it.
+    """
+    changes: dict[str, object] = {}
+    if old is None or old.status != new.status:
+        changes["status"] = new.status
+    if old is None or old.attempts != new.attempts:
+        changes["attempts"] = new.attempts
+    if old is None or old.name != new.name:
+        changes["name"] = new.name
+        changes["label"] = f"Upload progress of {new.name}"
+    if old is None or old.meta != new.meta:
+        changes["meta"] = new.meta
+    if old is None or old.percent != new.percent:
+        changes["percent"] = new.percent
+        changes["percentText"] = f"{new.percent} %"
+    if old is None or old.badge != new.badge:
+        changes["badge"] = new.badge
+    if old is None or old.detail != new.detail:
+        changes["detail"] = new.detail
+    if old is None or old.actions != new.actions:
+        changes["actions"] = [[action.lower(), action] for action in new.actions]
+    return changes
 
 
 def _percent(item: UploadItem) -> int:

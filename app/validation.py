@@ -6,6 +6,8 @@ never sees it. The server checks the same things again, by content.
 
 from __future__ import annotations
 
+import re
+
 from app.config import AppConfig
 from app.errors import ValidationError
 from app.format import format_size
@@ -16,12 +18,18 @@ __all__ = ["check_file", "display_name", "form_file_name"]
 # Longest file name shown in full; longer ones are shortened in the middle.
 _MAX_DISPLAY_NAME = 120
 
+_SHOWN_AS_REPLACEMENT = re.compile(r"[\x00-\x1f]")
+_LEFT_OUT_OF_FORM = re.compile(r"[\x00-\x1f\x7f]")
+
 
 def check_file(info: FileInfo, config: AppConfig) -> None:
     """Raise `ValidationError` with a message a person can act on."""
-    name = display_name(info.name)
     if not info.name.strip():
         raise ValidationError("The file has no name. Rename it and add it again.")
+    size_ok = 0 < info.size <= config.max_file_bytes
+    if size_ok and info.extension in config.allowed_extensions:
+        return
+    name = display_name(info.name)
     if info.size <= 0:
         raise ValidationError(
             f"“{name}” is empty (0 bytes). Choose a file that contains text."
@@ -42,7 +50,7 @@ def check_file(info: FileInfo, config: AppConfig) -> None:
 
 def display_name(name: str) -> str:
     """Return the name with control characters replaced and a bounded length."""
-    cleaned = "".join("\N{REPLACEMENT CHARACTER}" if ord(c) < 32 else c for c in name)
+    cleaned = _SHOWN_AS_REPLACEMENT.sub("\N{REPLACEMENT CHARACTER}", name)
     if len(cleaned) <= _MAX_DISPLAY_NAME:
         return cleaned
     half = (_MAX_DISPLAY_NAME - 1) // 2
@@ -57,4 +65,4 @@ def form_file_name(name: str) -> str:
     control character as a malformed form. The server drops these characters
     from the stored name anyway.
     """
-    return "".join(c for c in name if ord(c) >= 32 and ord(c) != 127)
+    return _LEFT_OUT_OF_FORM.sub("", name)

@@ -205,6 +205,8 @@ def test_bad_saved_record_ignored(context, page, server, tmp_path, record, reaso
     assert page.locator("#queue li[data-file-id]").count() == 0
     add_files(page, write_text_file(tmp_path, "after.txt", "A short text to paraphrase.\n"))
     wait_status(page, "after.txt", "succeeded")
+    # Status changes reach the record within a quarter of a second.
+    wait_saved(page, 0, timeout=5_000)
     assert saved_record(page)["files"] == []
     assert page.probe.errors == []
 

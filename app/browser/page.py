@@ -17,6 +17,7 @@ import logging
 import random
 import time
 import uuid
+from collections import deque
 
 import js
 from pyodide.ffi import JsException, create_once_callable, create_proxy, to_js
@@ -25,15 +26,15 @@ from app.auth import SessionExpired, TokenManager
 from app.config import AppConfig
 from app.errors import ConfigError, HttpError, NetworkError, UploaderError
 from app.format import format_size
-from app.manager import ManagerHooks, UploadManager
-from app.model import FileInfo, UploadItem, UploadOptions
+from app.manager import AddResult, ManagerHooks, UploadManager
+from app.model import UploadItem, UploadOptions
 from app.presenter import SELECT_AGAIN, summarize_queue
 from app.browser.api import ApiClient
 from app.browser.connectivity import Connectivity
 from app.browser.downloads import save_url
 from app.browser.history import HistoryPanel
 from app.browser.interop import is_null
-from app.browser.saved_queue import SavedQueue, file_info
+from app.browser.saved_queue import SavedQueue, describe_files, file_info
 from app.browser.session import TabSessionSync
 from app.browser.view import QueueView
 from app.browser.xhr import XhrTransport
@@ -50,6 +51,8 @@ _USER_KEY = "uploader.user"
 # How long a message stays in the message area, and how many are shown.
 _MESSAGE_MS = 8000
 _MAX_MESSAGES = 4
+# Milliseconds of reading file sizes and dates per task while files are added.
+_DESCRIBE_BUDGET_MS = 8
 # Messages about one selection shown one by one; a single line counts the rest.
 _MAX_MESSAGES_PER_SELECTION = 3
 
@@ -123,6 +126,10 @@ class Page:
             _element("notice"),
             _element("storage-status"),
         )
+        # Selections waiting to be queued, with the options chosen for them.
+        self._selections: deque = deque()
+        self._adding = False
+        self._sign_outs = 0
         # The id of the row whose "Select file again" opened the file chooser.
         self._reselect_id: str | None = None
 
@@ -279,6 +286,8 @@ class Page:
 
     async def _sign_out(self) -> None:
         self.signed_in = False
+        self._sign_outs += 1
+        self._selections.clear()
         # The saved queue stays for this user's next sign-in, and the rows go.
         # It is saved and detached first, so the cancellation below is not saved.
         self.saved.stop()
@@ -315,7 +324,13 @@ class Page:
             self.add_files(js_event.dataTransfer.files)
 
     def add_files(self, js_files) -> None:
-        """Queue the files of a FileList or Array; File objects stay in JavaScript."""
+        """Queue the files of a FileList or Array; File objects stay in JavaScript.
+
+        Files are described and queued in parts of about `_DESCRIBE_BUDGET_MS`
+        each, one part per task, so the browser draws the first rows and
+        starts the first uploads while it reads the rest. Selections made
+        meanwhile wait their turn, so files keep the order they were chosen in.
+        """
         js_files = js.Array.from_(js_files)
         count = int(js_files.length)
         if count == 0:
@@ -327,20 +342,35 @@ class Page:
                 "Add the rest in another selection.",
                 "warning",
             )
-            count = limit
-        infos = []
-        for index in range(count):
-            js_file = js_files[index]
-            infos.append(
-                FileInfo(
-                    name=str(js_file.name),
-                    size=int(js_file.size),
-                    type=str(js_file.type),
-                    last_modified=int(js_file.lastModified),
-                    source=js_file,
-                )
-            )
-        result = self.manager.add_files(infos, self._current_options())
+            js_files = js_files.slice(0, limit)
+        self._selections.append((js_files, self._current_options()))
+        if not self._adding:
+            self._adding = True
+            asyncio.ensure_future(self._add_selections())
+
+    async def _add_selections(self) -> None:
+        try:
+            while self._selections:
+                js_files, options = self._selections.popleft()
+                await self._add_selection(js_files, options)
+        finally:
+            self._adding = False
+
+    async def _add_selection(self, js_files, options: UploadOptions) -> None:
+        total = int(js_files.length)
+        result = AddResult()
+        start = 0
+        sign_outs = self._sign_outs
+        while start < total:
+            if start:
+                # Lets the browser draw rows and run the uploads' events.
+                await asyncio.sleep(0)
+                if self._sign_outs != sign_outs:
+                    # Signing out removes the queue, and with it this selection.
+                    return
+            infos = describe_files(js_files, start, _DESCRIBE_BUDGET_MS)
+            result.extend(self.manager.add_files(infos, options))
+            start += len(infos)
         self.saved.items_added()
         self._report_added(result)
 
@@ -535,15 +565,24 @@ async def load_config() -> AppConfig:
         ) from error
 
 
+def _show_start_failure(reason: str) -> None:
+    startup = _element("startup")
+    startup.textContent = f"The uploader cannot start: {reason}"
+    startup.classList.add("form-error")
+
+
 async def start() -> None:
     """Start the uploader, or show why it cannot start."""
+    if is_null(getattr(js.window, "uploaderBatch", None)):
+        # The row writer and file reader of assets/batch.js; without them no
+        # row can be shown.
+        _show_start_failure("assets/batch.js did not load. Reload the page.")
+        return
     try:
         config = await load_config()
     except UploaderError as error:
         log.error("Invalid configuration: %s", error.message)
-        startup = _element("startup")
-        startup.textContent = f"The uploader cannot start: {error.message}"
-        startup.classList.add("form-error")
+        _show_start_failure(error.message)
         return
     page = Page(config)
     await page.start()

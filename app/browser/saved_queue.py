@@ -12,6 +12,7 @@ the file over unless the other tab marked it finished.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -22,7 +23,7 @@ from pyodide.ffi import create_proxy
 
 from app.manager import UploadManager
 from app.model import FileInfo, UploadItem, UploadStatus
-from app.persistence import PersistedFile, QueueMirror, RestorePlan
+from app.persistence import PersistedFile, QueueMirror, QueueSnapshot, RestorePlan
 from app.browser.storage import (
     FileStore,
     FileStoreError,
@@ -40,6 +41,11 @@ S = UploadStatus
 
 # Writes during a burst of progress events are at least this far apart.
 _MIN_WRITE_INTERVAL_MS = 500
+# Status changes are written at most this long after they happen.
+_STATUS_WRITE_MS = 250
+
+# File objects stored in one IndexedDB transaction.
+_KEEP_BATCH = 50
 
 # The value that replaces a File object in IndexedDB once its upload succeeded
 # or was removed. IndexedDB, unlike localStorage, is consistent across tabs at
@@ -77,10 +83,15 @@ class SavedQueue:
         # Files another tab uploads, shown in the list but not in the manager.
         self.foreign: dict[str, UploadItem] = {}
         self._statuses: dict[str, UploadStatus] = {}
+        self._queue_snapshot = QueueSnapshot()
+        # Items whose File objects wait to be stored, oldest first.
+        self._to_keep: list[UploadItem] = []
+        self._keeping = False
         self._restoring = False
         self._flush_scheduled = False
         self._status_write_scheduled = False
         self._flush_proxy = create_proxy(self._flush)
+        self._status_write_proxy = create_proxy(self._write_status)
         self._proxies = []
         self._listen(js.window, "pagehide", self._on_pagehide)
         self._listen(js.window, "pageshow", self._on_pageshow)
@@ -136,6 +147,7 @@ class SavedQueue:
             self.manager.remove(item.id)
         self.locks.release_all()
         self._statuses.clear()
+        self._to_keep.clear()
         self.mirror = None
         self.owner = None
         self._js_notice.hidden = True
@@ -266,7 +278,7 @@ class SavedQueue:
     # Saving.
 
     def _snapshot(self) -> list[PersistedFile]:
-        return [PersistedFile.from_item(item) for item in self.manager.queue]
+        return self._queue_snapshot.take(self.manager.queue)
 
     def item_added(self, item: UploadItem) -> None:
         """Mark the record dirty and store the File object of a newly added file."""
@@ -277,32 +289,56 @@ class SavedQueue:
         self._schedule_flush()
         if item.status is S.FAILED:
             return
-        asyncio.ensure_future(self._keep(item))
+        self._keep_soon(item)
 
     def items_added(self) -> None:
         """Write the record once after a selection of files was queued."""
         if self.mirror is not None:
             self.mirror.flush()
 
-    async def _keep(self, item: UploadItem) -> None:
-        owner = self.owner
-        await self.locks.try_acquire(self._lock_name(item.id))
+    def _keep_soon(self, item: UploadItem) -> None:
+        """Store the item's File object in the next batch of `_keep_waiting`."""
+        self._to_keep.append(item)
+        if not self._keeping:
+            self._keeping = True
+            asyncio.ensure_future(self._keep_waiting())
+
+    async def _keep_waiting(self) -> None:
+        """Store waiting File objects in batches, one IndexedDB transaction each.
+
+        A selection of a thousand files would otherwise start a thousand
+        transactions and lock requests at once, each with its own calls
+        between Python and JavaScript, ahead of the rows and the uploads.
+        """
         try:
-            await self.files.put(self._file_key(item.id), item.file.source)
+            while self._to_keep:
+                batch = self._to_keep[:_KEEP_BATCH]
+                del self._to_keep[:_KEEP_BATCH]
+                await self._keep(batch)
+        finally:
+            self._keeping = False
+
+    async def _keep(self, items: list[UploadItem]) -> None:
+        owner = self.owner
+        await asyncio.gather(
+            *(self.locks.try_acquire(self._lock_name(item.id)) for item in items)
+        )
+        if self.owner != owner:
+            return
+        records = [(self._file_key(item.id), item.file.source) for item in items]
+        try:
+            await self.files.put_many(records)
         except FileStoreError as error:
-            log.warning("File %s could not be kept for a reload: %s", item.id, error)
+            log.warning("%d file(s) could not be kept for a reload: %s", len(items), error)
             if self.owner == owner:
-                self.show_message(
-                    f"The browser could not keep “{item.file.name}” for a reload "
-                    f"({error}). After a reload, select it again.",
-                    "warning",
-                )
+                self.show_message(_not_kept_message(items, error), "warning")
             return
         if self.owner != owner:
             return
-        if item.id not in self.manager.queue or item.status is S.SUCCEEDED:
-            # Finished or removed while the file was being stored.
-            await self._mark_finished(item.id)
+        for item in items:
+            if item.id not in self.manager.queue or item.status is S.SUCCEEDED:
+                # Finished or removed while the file was being stored.
+                await self._mark_finished(item.id)
 
     def item_changed(self, item: UploadItem) -> None:
         if self.mirror is None:
@@ -329,7 +365,7 @@ class SavedQueue:
     def file_attached(self, item: UploadItem) -> None:
         """Store the File object that the user selected again for a restored file."""
         if self.mirror is not None:
-            asyncio.ensure_future(self._keep(item))
+            self._keep_soon(item)
 
     def _forget(self, item: UploadItem) -> None:
         asyncio.ensure_future(self._mark_finished(item.id))
@@ -349,23 +385,28 @@ class SavedQueue:
             log.warning("Stored file %s could not be deleted: %s", key, error)
 
     def _write_status_soon(self) -> None:
-        """Write the record once for all status changes of this event-loop turn.
+        """Write status changes within `_STATUS_WRITE_MS`, all of them in one write.
 
-        One finished upload and the next one starting, or a pump starting
-        several uploads, change statuses in the same turn, and each write
-        costs time in proportion to the length of the queue. An event that
-        comes before the scheduled write loses nothing, because the
-        `pagehide` handler writes the current queue at once.
+        With many small files, uploads start and finish dozens of times a
+        second, and each write costs time in proportion to the length of the
+        queue. A page that closes in between loses nothing, because the
+        `pagehide` handler writes the current queue at once. After a crash,
+        a file that finished within that time restores as interrupted, and
+        its upload again sends the same idempotency key, so the server
+        returns its stored result instead of processing it twice.
         """
+        if self.mirror is None:
+            return
+        self.mirror.note_change()
         if self._status_write_scheduled:
             return
         self._status_write_scheduled = True
-        asyncio.get_event_loop().call_soon(self._write_status)
+        js.setTimeout(self._status_write_proxy, _STATUS_WRITE_MS)
 
-    def _write_status(self) -> None:
+    def _write_status(self, *args) -> None:
         self._status_write_scheduled = False
         if self.mirror is not None:
-            self.mirror.note_status_change()
+            self.mirror.flush()
 
     def _schedule_flush(self) -> None:
         if self._flush_scheduled:
@@ -413,6 +454,18 @@ class SavedQueue:
         self._js_storage_status.dataset.persisted = str(granted).lower()
 
 
+def _not_kept_message(items: list[UploadItem], error: FileStoreError) -> str:
+    if len(items) == 1:
+        return (
+            f"The browser could not keep “{items[0].file.name}” for a reload "
+            f"({error}). After a reload, select it again."
+        )
+    return (
+        f"The browser could not keep {len(items)} files for a reload ({error}). "
+        "After a reload, select them again."
+    )
+
+
 def _count(plan: RestorePlan, item: UploadItem) -> RestorePlan:
     if item.status is S.QUEUED:
         return replace(plan, resuming=plan.resuming + 1)
@@ -432,3 +485,21 @@ def file_info(js_file) -> FileInfo:
         last_modified=int(js_file.lastModified),
         source=js_file,
     )
+
+
+def describe_files(js_files, start: int, budget_ms: float) -> list[FileInfo]:
+    """Describe File objects of a JavaScript Array from index `start` on.
+
+    It stops after the first file that ends past `budget_ms`, so the
+    result holds at least one file. The properties of all the files come
+    in one JSON text from the page's batch helper, and the File objects
+    themselves stay in JavaScript.
+    """
+    described = json.loads(
+        str(js.uploaderBatch.describeFiles(js_files, start, budget_ms))
+    )
+    sources = js_files.slice(start, start + len(described)).to_py(depth=1)
+    return [
+        FileInfo(name=name, size=int(size), type=kind, last_modified=int(modified), source=source)
+        for (name, size, kind, modified), source in zip(described, sources)
+    ]

@@ -115,6 +115,11 @@ def _wait(js_target, success: str, failure: tuple[str, ...], result: Callable):
     return future
 
 
+def _ignore_result(future: asyncio.Future) -> None:
+    if not future.cancelled():
+        future.exception()
+
+
 class FileStore:
     """File objects in IndexedDB, keyed by a string, for uploads that outlive a reload."""
 
@@ -158,6 +163,23 @@ class FileStore:
         try:
             js_transaction.objectStore(_STORE_NAME).put(js_file, key)
         except JsException as error:
+            raise FileStoreError(f"IndexedDB put failed: {error}") from error
+        await done
+
+    async def put_many(self, records: list[tuple[str, object]]) -> None:
+        """Store several (key, File object) pairs in one transaction, all or none."""
+        if not records:
+            return
+        js_transaction = await self._transaction("readwrite")
+        done = _wait(js_transaction, "complete", ("error", "abort"), lambda: None)
+        js_store = js_transaction.objectStore(_STORE_NAME)
+        try:
+            for key, js_file in records:
+                js_store.put(js_file, key)
+        except JsException as error:
+            js_transaction.abort()
+            # The abort fails `done` too; this error is the one reported.
+            done.add_done_callback(_ignore_result)
             raise FileStoreError(f"IndexedDB put failed: {error}") from error
         await done
 

@@ -1,17 +1,23 @@
 """The upload list in the page: one row per file, updated once per frame.
 
 Progress events arrive many times a second per upload. Rows are marked
-dirty and redrawn together in the next animation frame, and only the
-properties that changed are written to the DOM. New rows are created in
-animation frames too, in the order the files were added. Each frame stops
-creating and redrawing rows after `_FRAME_BUDGET` seconds and leaves the
+dirty and redrawn together in the next animation frame. New rows are
+created in animation frames too, in the order the files were added. Each
+frame stops preparing rows after `_FRAME_BUDGET` seconds and leaves the
 rest to the next frame, so adding thousands of files at once is spread
-over several frames instead of one long task. Every text is set with `textContent`, never as HTML, so
-a file named like a tag stays text.
+over several frames instead of one long task.
+
+Python decides what every row shows (`app.presenter`) and which of its
+fields changed. The changes of a frame go to the page's row writer
+(`uploaderBatch.rowList` in assets/batch.js) as one JSON text, because one
+call per DOM property would cost more than the rest of the frame. Every
+text is set with `textContent`, never as HTML, so a file named like a tag
+stays text.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections import deque
 from collections.abc import Callable
@@ -21,17 +27,17 @@ from pyodide.ffi import create_proxy
 
 from app.browser.interop import is_null
 from app.model import UploadItem
-from app.presenter import RowView, present_foreign_item, present_item
+from app.presenter import RowView, present_foreign_item, present_item, row_changes
 
 __all__ = ["QueueView"]
 
 # When the tab is hidden the browser stops animation frames; a timer keeps
 # rows current at a lower rate.
 _HIDDEN_REDRAW_MS = 250
-# Seconds of row work per frame. It keeps each task well under the 50 ms
-# that browsers report as a long task, while a burst of new rows may cost
-# a few frames.
-_FRAME_BUDGET = 0.025
+# Seconds of row work per frame in Python. It keeps each task well under
+# the 50 ms that browsers report as a long task, together with the row
+# writer's share, while a burst of new rows may cost a few frames.
+_FRAME_BUDGET = 0.015
 
 
 def _row_template():
@@ -55,66 +61,6 @@ def _row_template():
     return js_root
 
 
-# The elements of a row that change, in document order.
-_ROW_PARTS = ".row-name, .row-meta, .row-actions, .bar, .bar-fill, .row-percent, .badge, .detail"
-
-
-class _Row:
-    """The elements of one row and the values they show.
-
-    A row is a clone of `js_source`, whose elements already show `shown`,
-    so `update` writes only what differs from it.
-    """
-
-    def __init__(self, js_source, shown: RowView | None, item_id: str) -> None:
-        # A clone and one query instead of a call per element, because calls
-        # from Python into JavaScript dominate the cost of a row.
-        self.js_root = js_source.cloneNode(True)
-        self.js_root.dataset.fileId = item_id
-        (
-            self.js_name,
-            self.js_meta,
-            self.js_actions,
-            self.js_bar,
-            self.js_fill,
-            self.js_percent,
-            self.js_badge,
-            self.js_detail,
-        ) = js.Array.from_(self.js_root.querySelectorAll(_ROW_PARTS)).to_py(depth=1)
-        self.shown = shown
-
-    def update(self, view: RowView) -> None:
-        old = self.shown
-        if old is None or old.status != view.status:
-            self.js_root.dataset.status = view.status
-        if old is None or old.attempts != view.attempts:
-            self.js_root.dataset.attempts = str(view.attempts)
-        if old is None or old.name != view.name:
-            self.js_name.textContent = view.name
-            self.js_bar.setAttribute("aria-label", f"Upload progress of {view.name}")
-        if old is None or old.meta != view.meta:
-            self.js_meta.textContent = view.meta
-        if old is None or old.percent != view.percent:
-            self.js_bar.setAttribute("aria-valuenow", str(view.percent))
-            self.js_fill.style.transform = f"scaleX({view.percent / 100})"
-            self.js_percent.textContent = f"{view.percent} %"
-        if old is None or old.badge != view.badge:
-            self.js_badge.textContent = view.badge
-        if old is None or old.detail != view.detail:
-            self.js_detail.textContent = view.detail
-        if old is None or old.actions != view.actions:
-            self._set_actions(view.actions)
-        self.shown = view
-
-    def _set_actions(self, actions: tuple[str, ...]) -> None:
-        self.js_actions.replaceChildren()
-        for action in actions:
-            button = _child(self.js_actions, "button", "")
-            button.type = "button"
-            button.dataset.action = action.lower()
-            button.textContent = action
-
-
 def _child(js_parent, tag: str, class_name: str):
     js_element = js.document.createElement(tag)
     if class_name:
@@ -135,20 +81,17 @@ class QueueView:
         on_action: Callable[[str, str], None],
         after_redraw: Callable[[], None],
     ) -> None:
-        self._js_list = js_list
+        self._js_rows = js.uploaderBatch.rowList(js_list, _row_template())
         self._clock = clock
         self._max_attempts = max_attempts
         self._on_action = on_action
         self._after_redraw = after_redraw
-        self._rows: dict[str, _Row] = {}
+        # What each created row shows, by item id.
+        self._row_views: dict[str, RowView] = {}
         self._items: dict[str, UploadItem] = {}
         # Ids of added items whose rows are not created yet, oldest first.
         self._unbuilt: deque[str] = deque()
         self._dirty: set[str] = set()
-        # The element new rows are cloned from and the view it shows; after
-        # the first row it is a copy of a drawn queued row.
-        self._js_template = _row_template()
-        self._template_view: RowView | None = None
         # Rows of files that another tab uploads: shown, never acted on here.
         self._foreign: set[str] = set()
         self._frame_requested = False
@@ -168,12 +111,12 @@ class QueueView:
         self.add(item)
 
     def remove(self, item: UploadItem) -> None:
-        row = self._rows.pop(item.id, None)
+        old = self._row_views.pop(item.id, None)
         self._items.pop(item.id, None)
         self._foreign.discard(item.id)
         self._dirty.discard(item.id)
-        if row is not None:
-            row.js_root.remove()
+        if old is not None:
+            self._js_rows.remove(item.id)
         self._request_frame()
 
     def mark(self, item: UploadItem) -> None:
@@ -190,51 +133,50 @@ class QueueView:
         else:
             js.requestAnimationFrame(self._redraw_proxy)
 
+    def _present(self, item: UploadItem, now: float, max_attempts: int) -> RowView:
+        if item.id in self._foreign:
+            return present_foreign_item(item)
+        return present_item(item, now, max_attempts)
+
     def _redraw(self, *args) -> None:
         self._frame_requested = False
         deadline = time.perf_counter() + _FRAME_BUDGET
         now = self._clock()
         max_attempts = self._max_attempts()
-        self._build_rows(deadline, now, max_attempts)
+        changes: list = []
+        self._build_rows(changes, deadline, now, max_attempts)
         dirty = self._dirty
+        row_views = self._row_views
         while dirty and time.perf_counter() < deadline:
             item_id = dirty.pop()
-            row = self._rows.get(item_id)
+            old = row_views.get(item_id)
             item = self._items.get(item_id)
-            if row is None or item is None:
+            if old is None or item is None:
                 continue
-            if item_id in self._foreign:
-                row.update(present_foreign_item(item))
-            else:
-                row.update(present_item(item, now, max_attempts))
+            view = self._present(item, now, max_attempts)
+            if view != old:
+                changes.append((item_id, row_changes(old, view)))
+                row_views[item_id] = view
+        if changes:
+            self._js_rows.apply(json.dumps(changes, ensure_ascii=False, separators=(",", ":")))
         if self._unbuilt or self._dirty:
             self._request_frame()
         self._after_redraw()
 
-    def _build_rows(self, deadline: float, now: float, max_attempts: int) -> None:
-        """Create waiting rows until `deadline`, appending them in one call."""
-        js_fragment = None
-        while self._unbuilt and time.perf_counter() < deadline:
-            item_id = self._unbuilt.popleft()
+    def _build_rows(
+        self, changes: list, deadline: float, now: float, max_attempts: int
+    ) -> None:
+        """Add the waiting rows to `changes` until `deadline`, oldest first."""
+        unbuilt = self._unbuilt
+        while unbuilt and time.perf_counter() < deadline:
+            item_id = unbuilt.popleft()
             item = self._items.get(item_id)
-            if item is None or item_id in self._rows:
+            if item is None or item_id in self._row_views:
                 continue
-            row = _Row(self._js_template, self._template_view, item_id)
-            if item_id in self._foreign:
-                view = present_foreign_item(item)
-            else:
-                view = present_item(item, now, max_attempts)
-            row.update(view)
-            if self._template_view is None:
-                self._js_template = row.js_root.cloneNode(True)
-                self._template_view = view
-            self._rows[item_id] = row
+            view = self._present(item, now, max_attempts)
+            changes.append((item_id, row_changes(None, view)))
+            self._row_views[item_id] = view
             self._dirty.discard(item_id)
-            if js_fragment is None:
-                js_fragment = js.document.createDocumentFragment()
-            js_fragment.appendChild(row.js_root)
-        if js_fragment is not None:
-            self._js_list.appendChild(js_fragment)
 
     def _on_click(self, js_event) -> None:
         js_button = js_event.target.closest("button[data-action]")

@@ -99,6 +99,29 @@ def test_queue_selectors():
     assert queue.counts()[S.QUEUED] == 1
 
 
+def test_queue_first_queued_in_order_up_to_count():
+    queue = UploadQueue()
+    queue.extend(
+        [
+            make_item("a", S.QUEUED),
+            make_item("b", S.UPLOADING),
+            make_item("c", S.QUEUED),
+            make_item("d", S.QUEUED),
+            make_item("e", S.QUEUED),
+        ]
+    )
+    assert [item.id for item in queue.first_queued(2)] == ["a", "c"]
+    assert [item.id for item in queue.first_queued(2, skip={"a"})] == ["c", "d"]
+    assert [item.id for item in queue.first_queued(10)] == ["a", "c", "d", "e"]
+    assert queue.first_queued(0) == []
+    assert queue.first_queued(-1) == []
+
+
+def test_status_hash_matches_identity_equality():
+    assert len({status for status in UploadStatus}) == len(UploadStatus)
+    assert {S.QUEUED: 1}[UploadStatus("queued")] == 1
+
+
 def test_queue_idle_has_no_unfinished_work():
     queue = UploadQueue()
     queue.extend([make_item("a", S.SUCCEEDED), make_item("b", S.FAILED)])

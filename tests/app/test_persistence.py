@@ -15,6 +15,7 @@ from app.persistence import (
     LoadResult,
     PersistedFile,
     QueueMirror,
+    QueueSnapshot,
     RecordError,
     RestorePlan,
     load_record,
@@ -737,3 +738,74 @@ def test_write_reencodes_changed_entries():
         "files": [entry.to_json() for entry in files],
     }
     assert text == json.dumps(expected, separators=(",", ":"), ensure_ascii=False)
+
+
+# --- snapshot of the queue ------------------------------------------------
+
+
+def make_item(index: int) -> UploadItem:
+    return make_file(index, progress=0.0, attempts=0).to_item(source=object())
+
+
+def test_snapshot_reuses_entries_of_unchanged_items():
+    items = [make_item(1), make_item(2)]
+    snapshot = QueueSnapshot()
+    first = snapshot.take(items)
+    second = snapshot.take(items)
+    assert second == first
+    assert all(new is old for new, old in zip(second, first))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"status": S.UPLOADING},
+        {"loaded": 500},
+        {"total": 4000},
+        {"error": "The server answered HTTP 500."},
+        {"attempts": 2},
+        {"idempotency_key": "key-new"},
+        {"options": UploadOptions(mode="simple", synonym=10, language="en", freeze=())},
+        {"file": FileInfo("other.docx", 1000, "", 1, source=None)},
+    ],
+    ids=lambda change: next(iter(change)),
+)
+def test_snapshot_rebuilds_the_entry_of_a_changed_item(change):
+    items = [make_item(1), make_item(2)]
+    snapshot = QueueSnapshot()
+    first = snapshot.take(items)
+    for name, value in change.items():
+        setattr(items[1], name, value)
+    second = snapshot.take(items)
+    assert second[0] is first[0]
+    assert second[1] is not first[1]
+    assert second[1] == PersistedFile.from_item(items[1])
+
+
+def test_snapshot_follows_the_queue_order_and_forgets_removed_items():
+    one, two, three = make_item(1), make_item(2), make_item(3)
+    snapshot = QueueSnapshot()
+    snapshot.take([one, two, three])
+    entries = snapshot.take([three, one])
+    assert [entry.id for entry in entries] == ["file-3", "file-1"]
+    two.attempts = 5
+    # An item that comes back is built from its current fields.
+    assert snapshot.take([two])[0].attempts == 5
+
+
+def test_mirror_with_snapshot_writes_current_fields():
+    clock = FakeClock()
+    storage = MemoryStorage()
+    items = [make_item(1), make_item(2)]
+    snapshot = QueueSnapshot()
+    mirror = QueueMirror(storage, OWNER, lambda: snapshot.take(items), now_ms=clock)
+    mirror.note_status_change()
+    items[0].status = S.FAILED
+    items[0].error = "Rejected."
+    clock.now += 10
+    mirror.note_status_change()
+    files = stored(storage)["files"]
+    assert [(f["id"], f["status"], f["error"]) for f in files] == [
+        ("file-1", "failed", "Rejected."),
+        ("file-2", "queued", None),
+    ]

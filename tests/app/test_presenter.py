@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from app.model import FileInfo, UploadItem, UploadOptions, UploadQueue, UploadStatus
-from app.presenter import present_foreign_item, present_item, summarize_queue
+from app.presenter import RowView, present_foreign_item, present_item, row_changes, summarize_queue
 from app.transport import UploadResponse
 
 S = UploadStatus
@@ -92,3 +94,68 @@ def test_presenter_foreign_row_has_no_actions():
     assert view.badge == "In another tab"
     assert view.actions == ()
     assert view.percent == 50
+
+
+QUEUED_VIEW = RowView(
+    status="queued",
+    badge="Queued",
+    name="report.docx",
+    meta="2.0 KB · Standard",
+    percent=0,
+    detail="Waiting for a free upload slot.",
+    actions=("Cancel",),
+    attempts=0,
+)
+
+
+def test_row_changes_of_new_row_has_every_field():
+    assert row_changes(None, QUEUED_VIEW) == {
+        "status": "queued",
+        "attempts": 0,
+        "name": "report.docx",
+        "label": "Upload progress of report.docx",
+        "meta": "2.0 KB · Standard",
+        "percent": 0,
+        "percentText": "0 %",
+        "badge": "Queued",
+        "detail": "Waiting for a free upload slot.",
+        "actions": [["cancel", "Cancel"]],
+    }
+
+
+def test_row_changes_of_same_view_is_empty():
+    assert row_changes(QUEUED_VIEW, QUEUED_VIEW) == {}
+
+
+def test_row_changes_lists_only_changed_fields():
+    uploading = replace(
+        QUEUED_VIEW,
+        status="uploading",
+        badge="Uploading",
+        percent=42,
+        detail="840 B of 2.0 KB",
+        attempts=1,
+    )
+    assert row_changes(QUEUED_VIEW, uploading) == {
+        "status": "uploading",
+        "attempts": 1,
+        "percent": 42,
+        "percentText": "42 %",
+        "badge": "Uploading",
+        "detail": "840 B of 2.0 KB",
+    }
+
+
+def test_row_changes_actions_carry_their_keys():
+    failed = replace(QUEUED_VIEW, actions=("Select file again", "Remove"))
+    assert row_changes(QUEUED_VIEW, failed) == {
+        "actions": [["select file again", "Select file again"], ["remove", "Remove"]]
+    }
+
+
+def test_row_changes_new_name_brings_its_label():
+    renamed = replace(QUEUED_VIEW, name="notes.md")
+    assert row_changes(QUEUED_VIEW, renamed) == {
+        "name": "notes.md",
+        "label": "Upload progress of notes.md",
+    }
