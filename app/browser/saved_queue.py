@@ -289,17 +289,26 @@ class SavedQueue:
         self._schedule_flush()
         if item.status is S.FAILED:
             return
-        self._keep_soon(item)
+        # Stored once the whole selection is queued, see `items_added`.
+        self._to_keep.append(item)
 
     def items_added(self) -> None:
-        """Write the record once after a selection of files was queued."""
+        """Write the record and start storing the File objects of a queued selection.
+
+        The File objects wait until the selection is queued, so storing them
+        does not delay its rows.
+        """
         if self.mirror is not None:
             self.mirror.flush()
+        self._keep_waiting_files()
 
     def _keep_soon(self, item: UploadItem) -> None:
         """Store the item's File object in the next batch of `_keep_waiting`."""
         self._to_keep.append(item)
-        if not self._keeping:
+        self._keep_waiting_files()
+
+    def _keep_waiting_files(self) -> None:
+        if self._to_keep and not self._keeping:
             self._keeping = True
             asyncio.ensure_future(self._keep_waiting())
 
