@@ -149,3 +149,16 @@ def test_config_not_json_stops_start(page, server):
         timeout=60_000,
     )
     assert "config.json is not valid JSON" in page.locator("#startup").inner_text()
+
+
+def test_missing_batch_script_stops_start(page, server):
+    page.route("**/assets/batch*.js", lambda route: route.fulfill(status=404, body=""))
+
+    page.goto(server.url + "/")
+
+    page.wait_for_function(
+        "document.getElementById('startup').textContent.includes('cannot start')",
+        timeout=60_000,
+    )
+    text = page.locator("#startup").inner_text()
+    assert "assets/batch.js did not load. Reload the page." in text

@@ -324,3 +324,26 @@ def test_queue_belongs_to_signed_in_user(page, two_user_server, tmp_path):
     assert stats["uploadsProcessed"] == 1
     assert stats["distinctIdempotencyKeys"] == 1
     assert page.probe.errors == []
+
+
+def test_refused_file_store_warns_and_uploads(context, page, server, tmp_path):
+    # IndexedDB rejects every File, as it does when the browser's quota is used up.
+    context.add_init_script(
+        """IDBObjectStore.prototype.put = function () {
+            throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+        };"""
+    )
+    sign_in(page, server)
+    paths = [
+        write_text_file(tmp_path, f"kept-{index}.txt", f"Text number {index} to paraphrase.\n")
+        for index in range(3)
+    ]
+    add_files(page, *paths)
+
+    page.locator(
+        "#messages", has_text="The browser could not keep 3 files for a reload"
+    ).wait_for()
+    assert "After a reload, select them again." in messages(page)
+    for index in range(3):
+        wait_status(page, f"kept-{index}.txt", "succeeded")
+    assert page.probe.errors == []
