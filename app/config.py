@@ -55,6 +55,11 @@ class AppConfig:
     max_retry_after: float = 60.0
     # Files accepted in one selection or drop.
     max_files_per_selection: int = 5000
+    # Files up to this size are kept in IndexedDB, so a reload resumes them.
+    # The browser copies a kept file's content into its own storage, which
+    # for a large file costs disk space and competes with the upload, so a
+    # larger file must be selected again after a reload. 0 keeps none.
+    max_kept_file_bytes: int = 100 * MIB
 
     def __post_init__(self) -> None:
         _check_range("concurrency", self.concurrency, 1, 16)
@@ -67,6 +72,7 @@ class AppConfig:
         _check_range("maxDelay", self.max_delay, 0, 3600)
         _check_range("maxRetryAfter", self.max_retry_after, 0, 24 * 3600)
         _check_range("maxFilesPerSelection", self.max_files_per_selection, 1, 100_000)
+        _check_range("maxKeptFileBytes", self.max_kept_file_bytes, 0, 64 * 1024 * MIB)
         if self.max_delay < self.initial_delay:
             raise ConfigError(
                 f"Setting maxDelay ({self.max_delay:g}) is less than initialDelay "

@@ -347,3 +347,45 @@ def test_refused_file_store_warns_and_uploads(context, page, server, tmp_path):
     for index in range(3):
         wait_status(page, f"kept-{index}.txt", "succeeded")
     assert page.probe.errors == []
+
+
+def test_file_above_keep_limit_is_not_copied(page, server, tmp_path):
+    page.route(
+        "**/config.json",
+        lambda route: route.fulfill(
+            status=200, content_type="application/json", body=json.dumps({"maxKeptFileBytes": 2 * MIB})
+        ),
+    )
+    server.configure(readBytesPerSecond=1 * MIB)
+    small = write_table_file(tmp_path, "small.txt", 1 * MIB)
+    large = write_table_file(tmp_path, "large.txt", 5 * MIB)
+    accept_dialogs(page)
+    sign_in(page, server)
+    add_files(page, small, large)
+
+    page.locator(
+        "#messages", has_text="“large.txt” (5.0 MB) is larger than 2.0 MB"
+    ).wait_for()
+    wait_progress(page, "large.txt", 10)
+    stored = page.evaluate(
+        """() => new Promise((resolve, reject) => {
+        const request = indexedDB.open('uploader-files', 1);
+        request.onsuccess = () => {
+            const transaction = request.result.transaction('files', 'readonly');
+            const store = transaction.objectStore('files');
+            const keys = store.getAllKeys();
+            const values = store.getAll();
+            transaction.oncomplete = () => resolve(keys.result.map((key, index) =>
+                [key, values.result[index] instanceof File ? values.result[index].name : 'mark']));
+            transaction.onerror = () => reject(transaction.error);
+        };
+        request.onerror = () => reject(request.error);
+    })"""
+    )
+    assert [name for _, name in stored] == ["small.txt"]
+
+    page.reload()
+    server.configure(readBytesPerSecond=0)
+    page.wait_for_function("window.uploaderReady === true", timeout=60_000)
+    wait_status(page, "large.txt", "interrupted")
+    assert row(page, "large.txt").get_by_role("button", name="Select file again").count() == 1

@@ -52,7 +52,7 @@ _USER_KEY = "uploader.user"
 _MESSAGE_MS = 8000
 _MAX_MESSAGES = 4
 # Milliseconds of reading file sizes and dates per task while files are added.
-_DESCRIBE_BUDGET_MS = 8
+_DESCRIBE_BUDGET_MS = 30
 # Messages about one selection shown one by one; a single line counts the rest.
 _MAX_MESSAGES_PER_SELECTION = 3
 

@@ -21,6 +21,7 @@ from dataclasses import replace
 import js
 from pyodide.ffi import create_proxy
 
+from app.format import format_size
 from app.manager import UploadManager
 from app.model import FileInfo, UploadItem, UploadStatus
 from app.persistence import PersistedFile, QueueMirror, QueueSnapshot, RestorePlan
@@ -87,6 +88,8 @@ class SavedQueue:
         # Items whose File objects wait to be stored, oldest first.
         self._to_keep: list[UploadItem] = []
         self._keeping = False
+        # Added items above `max_kept_file_bytes`, for the selection's message.
+        self._too_large_to_keep: list[UploadItem] = []
         self._restoring = False
         self._flush_scheduled = False
         self._status_write_scheduled = False
@@ -148,6 +151,7 @@ class SavedQueue:
         self.locks.release_all()
         self._statuses.clear()
         self._to_keep.clear()
+        self._too_large_to_keep.clear()
         self.mirror = None
         self.owner = None
         self._js_notice.hidden = True
@@ -289,6 +293,9 @@ class SavedQueue:
         self._schedule_flush()
         if item.status is S.FAILED:
             return
+        if item.file.size > self.manager.config.max_kept_file_bytes:
+            self._too_large_to_keep.append(item)
+            return
         # Stored once the whole selection is queued, see `items_added`.
         self._to_keep.append(item)
 
@@ -301,6 +308,12 @@ class SavedQueue:
         if self.mirror is not None:
             self.mirror.flush()
         self._keep_waiting_files()
+        if self._too_large_to_keep:
+            message = _too_large_message(
+                self._too_large_to_keep, self.manager.config.max_kept_file_bytes
+            )
+            self._too_large_to_keep.clear()
+            self.show_message(message, "info")
 
     def _keep_soon(self, item: UploadItem) -> None:
         """Store the item's File object in the next batch of `_keep_waiting`."""
@@ -373,8 +386,14 @@ class SavedQueue:
 
     def file_attached(self, item: UploadItem) -> None:
         """Store the File object that the user selected again for a restored file."""
-        if self.mirror is not None:
-            self._keep_soon(item)
+        if self.mirror is None:
+            return
+        if item.file.size > self.manager.config.max_kept_file_bytes:
+            self.show_message(
+                _too_large_message([item], self.manager.config.max_kept_file_bytes), "info"
+            )
+            return
+        self._keep_soon(item)
 
     def _forget(self, item: UploadItem) -> None:
         asyncio.ensure_future(self._mark_finished(item.id))
@@ -461,6 +480,21 @@ class SavedQueue:
             text = "Saved uploads: this browser cannot be asked to keep them."
         self._js_storage_status.textContent = text
         self._js_storage_status.dataset.persisted = str(granted).lower()
+
+
+def _too_large_message(items: list[UploadItem], limit: int) -> str:
+    if len(items) == 1:
+        file = items[0].file
+        return (
+            f"“{file.name}” ({format_size(file.size)}) is larger than "
+            f"{format_size(limit)}, so the browser keeps no copy of it for a "
+            "reload. If the page reloads before it finishes, select it again."
+        )
+    return (
+        f"{len(items)} files are larger than {format_size(limit)}, so the browser "
+        "keeps no copy of them for a reload. If the page reloads before they "
+        "finish, select them again."
+    )
 
 
 def _not_kept_message(items: list[UploadItem], error: FileStoreError) -> str:

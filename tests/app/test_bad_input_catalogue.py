@@ -130,6 +130,7 @@ SETTINGS_CASES = [
     ("bad-api-url", {"apiBaseUrl": "ftp://host"}, "Setting apiBaseUrl must start with http:// or https://"),
     ("bad-extension", {"allowedExtensions": ["txt"]}, "Setting allowedExtensions must list extensions such as"),
     ("too-many-files-per-selection", {"maxFilesPerSelection": 0}, "Setting maxFilesPerSelection is 0"),
+    ("max-kept-file-bytes-negative", {"maxKeptFileBytes": -1}, "Setting maxKeptFileBytes is -1"),
 ]
 
 

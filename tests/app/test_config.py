@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.config import AppConfig
+from app.config import MIB, AppConfig
 from app.errors import ConfigError
 
 
@@ -59,3 +59,8 @@ def test_config_accepts_api_base_url_with_path():
 def test_config_rejects_non_object():
     with pytest.raises(ConfigError, match="JSON object"):
         AppConfig.from_mapping([1, 2])
+
+
+def test_max_kept_file_bytes_default_and_zero():
+    assert AppConfig().max_kept_file_bytes == 100 * MIB
+    assert AppConfig.from_mapping({"maxKeptFileBytes": 0}).max_kept_file_bytes == 0
