@@ -42,6 +42,7 @@ from support import (  # noqa: E402
     CHROMIUM,
     CHROMIUM_ARGS,
     READY_TIMEOUT_MS,
+    ROOT,
     ApiServer,
     PageProbe,
     add_files,
@@ -61,6 +62,8 @@ PAGE_CONFIG = {
     "stallTimeout": 5,
     "processingTimeout": 30,
 }
+# The page's files, linked into the soak's site folder.
+SITE_ENTRIES = ("index.html", "pyscript.toml", "app", "assets", "runtime")
 # Fault kinds and their share of the injected faults.
 FAULT_WEIGHTS = {
     "drop": 3,
@@ -194,18 +197,24 @@ def fault_rule(kind: str, rng: random.Random) -> dict:
     return {**rule, "action": "drop_response"}
 
 
-def open_signed_in(page: Page, server: ApiServer) -> None:
-    """Open the app with the soak's settings and sign in.
+def make_site(folder: Path) -> Path:
+    """Link the page's files into `folder` beside a config.json with PAGE_CONFIG.
 
-    The route serves only config.json and is removed before any upload,
-    because an active route sends every request body through the driver.
+    The server serves this folder, so the page reads the soak's settings on
+    every load, reloads included. A route would have to stay active for the
+    whole run, and an active route sends every request body through the
+    driver.
     """
-    page.route(
-        "**/config.json",
-        lambda route: route.fulfill(json=PAGE_CONFIG),
-    )
+    folder.mkdir(parents=True)
+    for name in SITE_ENTRIES:
+        (folder / name).symlink_to(ROOT / name)
+    (folder / "config.json").write_text(json.dumps(PAGE_CONFIG))
+    return folder
+
+
+def open_signed_in(page: Page, server: ApiServer) -> None:
+    """Open the app and sign in; set Synonyms to 0 for files added from now on."""
     sign_in(page, server)
-    page.unroute("**/config.json")
     page.evaluate("document.getElementById('opt-synonym').value = '0'")
 
 
@@ -497,7 +506,7 @@ def run_soak(
         soak = SoakPlan(files, rules, plan, schedule, budget, token_ttl)
 
         server = ApiServer(temp_path / "server")
-        server.start()
+        server.start("--site-dir", str(make_site(temp_path / "site")))
         try:
             if browser is not None:
                 drive_page(browser, server, soak, report, rng)
