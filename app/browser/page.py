@@ -352,7 +352,17 @@ class Page:
         try:
             while self._selections:
                 js_files, options = self._selections.popleft()
-                await self._add_selection(js_files, options)
+                try:
+                    await self._add_selection(js_files, options)
+                except Exception as error:  # noqa: BLE001 - a selection never fails silently
+                    log.exception("Adding a selection of files failed")
+                    # The files queued before the error are saved and kept.
+                    self.saved.items_added()
+                    self.show_message(
+                        f"Adding the chosen files failed ({error}). Check the queue "
+                        "and add the missing files again.",
+                        "error",
+                    )
         finally:
             self._adding = False
 
