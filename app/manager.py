@@ -76,12 +76,15 @@ class AddResult:
     added: list[UploadItem] = field(default_factory=list)
     rejected: list[UploadItem] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    # Restored items that got their File object back from this selection.
+    attached: list[UploadItem] = field(default_factory=list)
 
     def extend(self, other: AddResult) -> None:
         """Add the outcome of another part of the same selection."""
         self.added.extend(other.added)
         self.rejected.extend(other.rejected)
         self.skipped.extend(other.skipped)
+        self.attached.extend(other.attached)
 
 
 class _Attempt:
@@ -160,11 +163,21 @@ class UploadManager:
     # Adding and removing files.
 
     def add_files(self, files: Iterable[FileInfo], options: UploadOptions) -> AddResult:
-        """Queue the files; those failing a check get a failed row and no request."""
+        """Queue the files; those failing a check get a failed row and no request.
+
+        A file that a restored row waits for (see `attach_file`) goes to that
+        row instead of a new one, so after a reload the user can select all
+        the missing files at once.
+        """
         result = AddResult()
         # A set lookup per file, so adding thousands of files stays linear.
         unfinished = self.queue.unfinished_identities()
+        waiting = self.queue.waiting_for_file()
         for info in files:
+            waiting_item = waiting.pop(info.identity, None)
+            if waiting_item is not None and self.attach_file(waiting_item.id, info):
+                result.attached.append(waiting_item)
+                continue
             if info.identity in unfinished:
                 result.skipped.append(
                     f"“{display_name(info.name)}” is already in the queue."

@@ -56,6 +56,10 @@ PENDING_STATUSES = frozenset({S.QUEUED, S.PAUSED, S.INTERRUPTED, S.AUTH_REQUIRED
 # Statuses after which the same file may be added again.
 _FINISHED = frozenset({S.SUCCEEDED, S.CANCELLED, S.FAILED})
 
+# Ended statuses from which a retryable item restored without its File
+# object takes it back, as its row's "Select file again" does.
+_ENDED = frozenset({S.FAILED, S.CANCELLED})
+
 _TRANSITIONS: dict[UploadStatus, frozenset[UploadStatus]] = {
     S.QUEUED: frozenset({S.UPLOADING, S.PAUSED, S.CANCELLED, S.FAILED, S.AUTH_REQUIRED}),
     S.UPLOADING: frozenset(
@@ -157,8 +161,14 @@ class FileInfo:
 
     @property
     def extension(self) -> str:
-        dot = self.name.rfind(".")
-        return self.name[dot:].lower() if dot > 0 else ""
+        """The lower-case extension with its dot; "" when the name has none.
+
+        Surrounding spaces do not count, so "   .txt" has no extension, as on
+        the server.
+        """
+        name = self.name.strip()
+        dot = name.rfind(".")
+        return name[dot:].lower() if dot > 0 else ""
 
     @property
     def identity(self) -> tuple[str, int, int]:
@@ -290,6 +300,15 @@ class UploadQueue:
             item.file.identity
             for item in self._items.values()
             if item.status not in _FINISHED
+        }
+
+    def waiting_for_file(self) -> dict[tuple[str, int, int], UploadItem]:
+        """Return the items restored without their File object, by `FileInfo.identity`."""
+        return {
+            item.file.identity: item
+            for item in self._items.values()
+            if item.needs_file
+            and (item.status is S.INTERRUPTED or (item.status in _ENDED and item.retryable))
         }
 
     def counts(self) -> dict[UploadStatus, int]:

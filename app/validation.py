@@ -18,7 +18,9 @@ __all__ = ["check_file", "display_name", "form_file_name"]
 # Longest file name shown in full; longer ones are shortened in the middle.
 _MAX_DISPLAY_NAME = 120
 
-_SHOWN_AS_REPLACEMENT = re.compile(r"[\x00-\x1f]")
+# Control characters, and the bidirectional controls that could make a name
+# read as another (such as "report\u202excod.exe" shown as "reportexe.docx").
+_SHOWN_AS_REPLACEMENT = re.compile(r"[\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 _LEFT_OUT_OF_FORM = re.compile(r"[\x00-\x1f\x7f]")
 
 

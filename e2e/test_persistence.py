@@ -389,3 +389,43 @@ def test_file_above_keep_limit_is_not_copied(page, server, tmp_path):
     page.wait_for_function("window.uploaderReady === true", timeout=60_000)
     wait_status(page, "large.txt", "interrupted")
     assert row(page, "large.txt").get_by_role("button", name="Select file again").count() == 1
+
+
+def test_missing_files_selected_again_together(page, server, tmp_path):
+    server.configure(readBytesPerSecond=1 * MIB)
+    paths = [write_table_file(tmp_path, f"gone-{index}.txt", 3 * MIB) for index in range(2)]
+    accept_dialogs(page)
+    sign_in(page, server)
+    add_files(page, *paths)
+    wait_progress(page, "gone-0.txt", 5)
+    wait_saved(page, 2)
+    # The browser evicted the stored File objects.
+    page.evaluate(
+        """() => new Promise((resolve, reject) => {
+        const request = indexedDB.open('uploader-files', 1);
+        request.onsuccess = () => {
+            const transaction = request.result.transaction('files', 'readwrite');
+            transaction.objectStore('files').clear();
+            transaction.oncomplete = () => resolve(true);
+            transaction.onerror = () => reject(transaction.error);
+        };
+        request.onerror = () => reject(request.error);
+    })"""
+    )
+    page.reload()
+    server.configure(readBytesPerSecond=0)
+    page.wait_for_function("window.uploaderReady === true", timeout=60_000)
+    for path in paths:
+        wait_status(page, path.name, "interrupted")
+
+    # The ordinary file button, not each row's "Select file again".
+    add_files(page, *paths)
+
+    page.locator("#messages", has_text="2 files found again; their uploads continue.").wait_for()
+    for path in paths:
+        wait_status(page, path.name, "succeeded", timeout=120_000)
+    assert page.locator("#queue li[data-file-id]").count() == 2
+    stats = server.stats()
+    assert stats["uploadsProcessed"] == 2
+    assert stats["distinctIdempotencyKeys"] == 2
+    assert page.probe.errors == []

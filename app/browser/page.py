@@ -289,7 +289,10 @@ class Page:
         self._sign_outs += 1
         self._selections.clear()
         # The saved queue stays for this user's next sign-in, and the rows go.
-        # It is saved and detached first, so the cancellation below is not saved.
+        # The File objects still waiting are stored first, so those files
+        # resume then. The queue is saved and detached before the
+        # cancellation below, so the cancellation is not saved.
+        await self.saved.keep_waiting_files()
         self.saved.stop()
         _forget_user()
         self.username = None
@@ -376,10 +379,20 @@ class Page:
                 # Lets the browser draw rows and run the uploads' events.
                 await asyncio.sleep(0)
                 if self._sign_outs != sign_outs:
-                    # Signing out removes the queue, and with it this selection.
+                    # Signing out ends the selection; the files queued so far
+                    # stay in the saved queue for the next sign-in.
+                    left = total - start
+                    self.show_message(
+                        f"{left} of the chosen files were not added, because you signed "
+                        "out. Add them again after signing in.",
+                        "warning",
+                    )
                     return
             infos = describe_files(js_files, start, _DESCRIBE_BUDGET_MS)
-            result.extend(self.manager.add_files(infos, options))
+            part = self.manager.add_files(infos, options)
+            for item in part.attached:
+                self.saved.file_attached(item)
+            result.extend(part)
             start += len(infos)
         self.saved.items_added()
         self._report_added(result)
@@ -398,6 +411,13 @@ class Page:
             self.show_message(
                 f"Added {count} file{'s' if count != 1 else ''} to the queue.", "info"
             )
+        if result.attached:
+            count = len(result.attached)
+            if count == 1:
+                text = f"“{result.attached[0].file.name}” found again; its upload continues."
+            else:
+                text = f"{count} files found again; their uploads continue."
+            self.show_message(text, "info")
         rejected = [item.error or "A file was rejected." for item in result.rejected]
         self._show_some(rejected, "error", "more files were rejected; each row says why.")
         skipped = [f"{text} It was not added again." for text in result.skipped]
@@ -503,7 +523,9 @@ class Page:
     def _on_before_unload(self, js_event) -> None:
         # Browsers show their own leave-page text, and only after the user
         # has interacted with the page.
-        if self.manager.queue.has_unfinished_work():
+        # A selection still being added, or File objects not yet stored,
+        # would be lost as well.
+        if self.manager.queue.has_unfinished_work() or self._adding or self.saved.keeping:
             js_event.preventDefault()
             js_event.returnValue = ""
 

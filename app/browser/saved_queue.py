@@ -88,6 +88,7 @@ class SavedQueue:
         # Items whose File objects wait to be stored, oldest first.
         self._to_keep: list[UploadItem] = []
         self._keeping = False
+        self._keep_task: asyncio.Future | None = None
         # Added items above `max_kept_file_bytes`, for the selection's message.
         self._too_large_to_keep: list[UploadItem] = []
         self._restoring = False
@@ -323,7 +324,18 @@ class SavedQueue:
     def _keep_waiting_files(self) -> None:
         if self._to_keep and not self._keeping:
             self._keeping = True
-            asyncio.ensure_future(self._keep_waiting())
+            self._keep_task = asyncio.ensure_future(self._keep_waiting())
+
+    @property
+    def keeping(self) -> bool:
+        """Whether File objects of queued files are waiting to be stored."""
+        return bool(self._to_keep) or self._keeping
+
+    async def keep_waiting_files(self) -> None:
+        """Store the File objects still waiting, such as before a sign-out."""
+        self._keep_waiting_files()
+        if self._keep_task is not None and not self._keep_task.done():
+            await asyncio.shield(self._keep_task)
 
     async def _keep_waiting(self) -> None:
         """Store waiting File objects in batches, one IndexedDB transaction each.
@@ -331,36 +343,52 @@ class SavedQueue:
         A selection of a thousand files would otherwise start a thousand
         transactions and lock requests at once, each with its own calls
         between Python and JavaScript, ahead of the rows and the uploads.
+        Files the browser refuses are reported in one message at the end.
         """
+        owner = self.owner
+        rejected: list[UploadItem] = []
+        reasons: list[str] = []
         try:
             while self._to_keep:
                 batch = self._to_keep[:_KEEP_BATCH]
                 del self._to_keep[:_KEEP_BATCH]
-                await self._keep(batch)
+                for item, error in await self._keep(batch):
+                    rejected.append(item)
+                    reasons.append(str(error))
         finally:
             self._keeping = False
+        if rejected and self.owner == owner:
+            self.show_message(_not_kept_message(rejected, reasons), "warning")
 
-    async def _keep(self, items: list[UploadItem]) -> None:
+    async def _keep(self, items: list[UploadItem]) -> list[tuple[UploadItem, FileStoreError]]:
+        """Store the items' File objects; return the items the browser rejected, with why."""
         owner = self.owner
         await asyncio.gather(
             *(self.locks.try_acquire(self._lock_name(item.id)) for item in items)
         )
         if self.owner != owner:
-            return
-        records = [(self._file_key(item.id), item.file.source) for item in items]
+            return []
         try:
-            await self.files.put_many(records)
+            await self.files.put_many(
+                [(self._file_key(item.id), item.file.source) for item in items]
+            )
         except FileStoreError as error:
-            log.warning("%d file(s) could not be kept for a reload: %s", len(items), error)
-            if self.owner == owner:
-                self.show_message(_not_kept_message(items, error), "warning")
-            return
+            if len(items) == 1:
+                log.warning("File %s could not be kept for a reload: %s", items[0].id, error)
+                return [(items[0], error)]
+            # A transaction stores all or none, so one rejected file would
+            # cost the whole batch its copies: store them one by one instead.
+            rejected = []
+            for item in items:
+                rejected.extend(await self._keep([item]))
+            return rejected
         if self.owner != owner:
-            return
+            return []
         for item in items:
             if item.id not in self.manager.queue or item.status is S.SUCCEEDED:
                 # Finished or removed while the file was being stored.
                 await self._mark_finished(item.id)
+        return []
 
     def item_changed(self, item: UploadItem) -> None:
         if self.mirror is None:
@@ -483,28 +511,40 @@ class SavedQueue:
 
 
 def _too_large_message(items: list[UploadItem], limit: int) -> str:
-    if len(items) == 1:
-        file = items[0].file
+    after = "If the page reloads before it finishes, select it again."
+    if len(items) > 1:
+        after = "If the page reloads before they finish, select them again."
+    if limit == 0:
+        subject = f"“{items[0].file.name}” gets" if len(items) == 1 else f"{len(items)} files get"
         return (
-            f"“{file.name}” ({format_size(file.size)}) is larger than "
-            f"{format_size(limit)}, so the browser keeps no copy of it for a "
-            "reload. If the page reloads before it finishes, select it again."
+            f"{subject} no copy for a reload, because the setting maxKeptFileBytes "
+            f"is 0. {after}"
         )
+    if len(items) > 1:
+        return (
+            f"{len(items)} files are larger than {format_size(limit)}, so the browser "
+            f"keeps no copy of them for a reload. {after}"
+        )
+    file = items[0].file
+    size, limit_text = format_size(file.size), format_size(limit)
+    if size == limit_text:
+        # Rounded alike, such as 2.9 KB and 2.9 KB: the exact sizes tell them apart.
+        size, limit_text = f"{file.size:,} bytes", f"{limit:,} bytes"
     return (
-        f"{len(items)} files are larger than {format_size(limit)}, so the browser "
-        "keeps no copy of them for a reload. If the page reloads before they "
-        "finish, select them again."
+        f"“{file.name}” ({size}) is larger than {limit_text}, so the browser keeps "
+        f"no copy of it for a reload. {after}"
     )
 
 
-def _not_kept_message(items: list[UploadItem], error: FileStoreError) -> str:
+def _not_kept_message(items: list[UploadItem], reasons: list[str]) -> str:
+    reason = reasons[0]
     if len(items) == 1:
         return (
             f"The browser could not keep “{items[0].file.name}” for a reload "
-            f"({error}). After a reload, select it again."
+            f"({reason}). After a reload, select it again."
         )
     return (
-        f"The browser could not keep {len(items)} files for a reload ({error}). "
+        f"The browser could not keep {len(items)} files for a reload ({reason}). "
         "After a reload, select them again."
     )
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Callable
 
 import js
@@ -26,6 +27,7 @@ __all__ = [
     "LocalStorage",
     "TabLocks",
     "is_null",
+    "js_error_text",
     "request_persistence",
 ]
 
@@ -82,12 +84,16 @@ class FileStoreError(Exception):
 def _wait(js_target, success: str, failure: tuple[str, ...], result: Callable):
     """Return a future resolved by the `success` event of an IndexedDB request or transaction."""
     future = asyncio.get_event_loop().create_future()
-    proxies = []
+    # (event type, proxy) of each listener. They are removed before the
+    # proxies are destroyed, because an aborted transaction fires an error
+    # event for each of its pending requests as well.
+    listeners = []
 
     def release() -> None:
-        for proxy in proxies:
+        for event, proxy in listeners:
+            js_target.removeEventListener(event, proxy)
             proxy.destroy()
-        proxies.clear()
+        listeners.clear()
 
     def on_success(js_event) -> None:
         if not future.done():
@@ -106,13 +112,36 @@ def _wait(js_target, success: str, failure: tuple[str, ...], result: Callable):
         asyncio.get_event_loop().call_soon(release)
 
     handler = create_proxy(on_success)
-    proxies.append(handler)
+    listeners.append((success, handler))
     js_target.addEventListener(success, handler)
     for event in failure:
         handler = create_proxy(on_failure)
-        proxies.append(handler)
+        listeners.append((event, handler))
         js_target.addEventListener(event, handler)
     return future
+
+
+# Pyodide's text for a thrown value that is not an Error, such as a DOMException.
+_QUOTED_THROWN_VALUE = re.compile(r'interpolation of the thrown value gives """(.*?)"""', re.S)
+
+
+def js_error_text(error: JsException) -> str:
+    """Return "name: message" of the JavaScript error behind `error`.
+
+    Pyodide does not treat a DOMException as an Error: it raises a generic
+    error whose text quotes the thrown value between triple quotes, and that
+    quote is what says what went wrong, such as "QuotaExceededError: The
+    quota has been exceeded."
+    """
+    text = str(error)
+    quoted = _QUOTED_THROWN_VALUE.search(text)
+    if quoted:
+        return quoted.group(1)
+    name = str(getattr(error, "name", "") or "")
+    message = str(getattr(error, "message", "") or "")
+    if message:
+        return f"{name}: {message}" if name else message
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def _ignore_result(future: asyncio.Future) -> None:
@@ -180,7 +209,7 @@ class FileStore:
             js_transaction.abort()
             # The abort fails `done` too; this error is the one reported.
             done.add_done_callback(_ignore_result)
-            raise FileStoreError(f"IndexedDB put failed: {error}") from error
+            raise FileStoreError(js_error_text(error)) from error
         await done
 
     async def get(self, key: str):

@@ -49,6 +49,9 @@ FILE_CASES = [
     ("control-characters", info("bad\x07\x1bname.exe"), "“bad\N{REPLACEMENT CHARACTER}\N{REPLACEMENT CHARACTER}name.exe” has .exe"),
     ("markup-name", info("<img src=x onerror=alert(1)>.html"), "“<img src=x onerror=alert(1)>.html” has .html"),
     ("very-long-name", info("n" * 5000 + ".pdf"), "…"),
+    ("right-to-left-override", info("report\u202excod.exe"), "“report\N{REPLACEMENT CHARACTER}xcod.exe” has .exe"),
+    ("delete-character", info("bad\x7fname.exe"), "“bad\N{REPLACEMENT CHARACTER}name.exe” has .exe"),
+    ("spaces-before-extension", info("   .txt"), "has no extension; this service accepts"),
 ]
 
 

@@ -524,6 +524,51 @@ async def test_manager_attach_file_checks_identity():
     assert transport.transfers[0].request.idempotency_key == "saved-key"
 
 
+async def test_manager_add_files_attaches_missing_file():
+    manager, transport, clock = make_manager()
+    manager.restore([restored_item(status=S.INTERRUPTED)])
+
+    same = FileInfo("saved.txt", 1000, "text/plain", 7, source=object())
+    new = FileInfo("new.txt", 10, "text/plain", 1, source=object())
+    result = manager.add_files([same, new], UploadOptions())
+    await clock.run(all_settled(manager))
+
+    assert [item.id for item in result.attached] == ["r1"]
+    assert [item.file.name for item in result.added] == ["new.txt"]
+    assert result.skipped == []
+    assert len(manager.queue) == 2
+    assert manager.queue.get("r1").status is S.SUCCEEDED
+    keys = sorted(transfer.request.idempotency_key for transfer in transport.transfers)
+    assert "saved-key" in keys
+    assert len(keys) == 2
+
+
+async def test_manager_add_files_skips_waiting_row_of_other_version():
+    manager, transport, clock = make_manager()
+    manager.restore([restored_item(status=S.INTERRUPTED)])
+
+    newer = FileInfo("saved.txt", 1000, "text/plain", 8, source=object())
+    result = manager.add_files([newer], UploadOptions())
+
+    assert result.attached == []
+    assert [item.file.last_modified for item in result.added] == [8]
+    assert manager.queue.get("r1").status is S.INTERRUPTED
+
+
+async def test_manager_add_files_leaves_unretryable_failure():
+    manager, transport, clock = make_manager()
+    item = restored_item(status=S.FAILED)
+    item.retryable = False
+    manager.restore([item])
+
+    same = FileInfo("saved.txt", 1000, "text/plain", 7, source=object())
+    result = manager.add_files([same], UploadOptions())
+
+    assert result.attached == []
+    assert len(result.added) == 1
+    assert manager.queue.get("r1").status is S.FAILED
+
+
 async def test_manager_retry_refused_without_file():
     manager, transport, clock = make_manager()
     item = restored_item(status=S.FAILED)
