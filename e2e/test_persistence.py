@@ -62,6 +62,22 @@ def wait_saved(page, count: int, key: str = QUEUE_KEY, timeout: float = 30_000) 
     )
 
 
+def clear_stored_files(page) -> None:
+    """Delete every File object the page stored in IndexedDB."""
+    page.evaluate(
+        """() => new Promise((resolve, reject) => {
+        const request = indexedDB.open('uploader-files', 1);
+        request.onsuccess = () => {
+            const transaction = request.result.transaction('files', 'readwrite');
+            transaction.objectStore('files').clear();
+            transaction.oncomplete = () => resolve(true);
+            transaction.onerror = () => reject(transaction.error);
+        };
+        request.onerror = () => reject(request.error);
+    })"""
+    )
+
+
 def messages(page) -> str:
     return page.locator("#messages").inner_text()
 
@@ -142,18 +158,7 @@ def test_missing_file_is_selected_again(page, server, tmp_path):
     wait_progress(page, "lost.txt", 10)
     wait_saved(page, 1)
     # The browser evicted the stored File objects.
-    page.evaluate(
-        """() => new Promise((resolve, reject) => {
-        const request = indexedDB.open('uploader-files', 1);
-        request.onsuccess = () => {
-            const transaction = request.result.transaction('files', 'readwrite');
-            transaction.objectStore('files').clear();
-            transaction.oncomplete = () => resolve(true);
-            transaction.onerror = () => reject(transaction.error);
-        };
-        request.onerror = () => reject(request.error);
-    })"""
-    )
+    clear_stored_files(page)
     page.reload()
     server.configure(readBytesPerSecond=0)
     page.wait_for_function("window.uploaderReady === true", timeout=60_000)
@@ -400,18 +405,7 @@ def test_missing_files_selected_again_together(page, server, tmp_path):
     wait_progress(page, "gone-0.txt", 5)
     wait_saved(page, 2)
     # The browser evicted the stored File objects.
-    page.evaluate(
-        """() => new Promise((resolve, reject) => {
-        const request = indexedDB.open('uploader-files', 1);
-        request.onsuccess = () => {
-            const transaction = request.result.transaction('files', 'readwrite');
-            transaction.objectStore('files').clear();
-            transaction.oncomplete = () => resolve(true);
-            transaction.onerror = () => reject(transaction.error);
-        };
-        request.onerror = () => reject(request.error);
-    })"""
-    )
+    clear_stored_files(page)
     page.reload()
     server.configure(readBytesPerSecond=0)
     page.wait_for_function("window.uploaderReady === true", timeout=60_000)

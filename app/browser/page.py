@@ -27,14 +27,14 @@ from app.config import AppConfig
 from app.errors import ConfigError, HttpError, NetworkError, UploaderError
 from app.format import format_size
 from app.manager import AddResult, ManagerHooks, UploadManager
-from app.model import UploadItem, UploadOptions
+from app.model import FileInfo, UploadItem, UploadOptions
 from app.presenter import SELECT_AGAIN, summarize_queue
 from app.browser.api import ApiClient
 from app.browser.connectivity import Connectivity
 from app.browser.downloads import save_url
 from app.browser.history import HistoryPanel
 from app.browser.interop import is_null
-from app.browser.saved_queue import SavedQueue, describe_files, file_info
+from app.browser.saved_queue import SavedQueue, file_info
 from app.browser.session import TabSessionSync
 from app.browser.view import QueueView
 from app.browser.xhr import XhrTransport
@@ -545,6 +545,24 @@ class Page:
         while region.children.length > _MAX_MESSAGES:
             region.firstElementChild.remove()
         js.setTimeout(create_once_callable(js_message.remove), _MESSAGE_MS)
+
+
+def describe_files(js_files, start: int, budget_ms: float) -> list[FileInfo]:
+    """Describe File objects of a JavaScript Array from index `start` on.
+
+    It stops after the first file that ends past `budget_ms`, so the
+    result contains at least one file. The properties of all the files come
+    in one JSON text from the page's batch helper, and the File objects
+    themselves stay in JavaScript.
+    """
+    described = json.loads(
+        str(js.uploaderBatch.describeFiles(js_files, start, budget_ms))
+    )
+    sources = js_files.slice(start, start + len(described)).to_py(depth=1)
+    return [
+        FileInfo(name=name, size=int(size), type=kind, last_modified=int(modified), source=source)
+        for (name, size, kind, modified), source in zip(described, sources)
+    ]
 
 
 def _remembered_user() -> str | None:

@@ -12,7 +12,6 @@ the file over unless the other tab marked it finished.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -294,7 +293,7 @@ class SavedQueue:
         self._schedule_flush()
         if item.status is S.FAILED:
             return
-        if item.file.size > self.manager.config.max_kept_file_bytes:
+        if not self._may_keep(item):
             self._too_large_to_keep.append(item)
             return
         # Stored once the whole selection is queued, see `items_added`.
@@ -315,6 +314,10 @@ class SavedQueue:
             )
             self._too_large_to_keep.clear()
             self.show_message(message, "info")
+
+    def _may_keep(self, item: UploadItem) -> bool:
+        """Tell whether the item's file is small enough to be kept for a reload."""
+        return item.file.size <= self.manager.config.max_kept_file_bytes
 
     def _keep_soon(self, item: UploadItem) -> None:
         """Store the item's File object in the next batch of `_keep_waiting`."""
@@ -416,7 +419,7 @@ class SavedQueue:
         """Store the File object that the user selected again for a restored file."""
         if self.mirror is None:
             return
-        if item.file.size > self.manager.config.max_kept_file_bytes:
+        if not self._may_keep(item):
             self.show_message(
                 _too_large_message([item], self.manager.config.max_kept_file_bytes), "info"
             )
@@ -568,21 +571,3 @@ def file_info(js_file) -> FileInfo:
         last_modified=int(js_file.lastModified),
         source=js_file,
     )
-
-
-def describe_files(js_files, start: int, budget_ms: float) -> list[FileInfo]:
-    """Describe File objects of a JavaScript Array from index `start` on.
-
-    It stops after the first file that ends past `budget_ms`, so the
-    result holds at least one file. The properties of all the files come
-    in one JSON text from the page's batch helper, and the File objects
-    themselves stay in JavaScript.
-    """
-    described = json.loads(
-        str(js.uploaderBatch.describeFiles(js_files, start, budget_ms))
-    )
-    sources = js_files.slice(start, start + len(described)).to_py(depth=1)
-    return [
-        FileInfo(name=name, size=int(size), type=kind, last_modified=int(modified), source=source)
-        for (name, size, kind, modified), source in zip(described, sources)
-    ]

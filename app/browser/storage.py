@@ -186,14 +186,8 @@ class FileStore:
             raise FileStoreError(f"IndexedDB transaction failed: {error}") from error
 
     async def put(self, key: str, js_file) -> None:
-        """Store a File object; raise `FileStoreError` if the browser refuses it."""
-        js_transaction = await self._transaction("readwrite")
-        done = _wait(js_transaction, "complete", ("error", "abort"), lambda: None)
-        try:
-            js_transaction.objectStore(_STORE_NAME).put(js_file, key)
-        except JsException as error:
-            raise FileStoreError(f"IndexedDB put failed: {error}") from error
-        await done
+        """Store a File object; raise `FileStoreError` if the browser rejects it."""
+        await self.put_many([(key, js_file)])
 
     async def put_many(self, records: list[tuple[str, object]]) -> None:
         """Store several (key, File object) pairs in one transaction, all or none."""

@@ -543,7 +543,7 @@ async def test_manager_add_files_attaches_missing_file():
     assert len(keys) == 2
 
 
-async def test_manager_add_files_skips_waiting_row_of_other_version():
+async def test_add_files_newer_version_gets_new_row():
     manager, transport, clock = make_manager()
     manager.restore([restored_item(status=S.INTERRUPTED)])
 

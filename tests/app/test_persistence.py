@@ -782,15 +782,15 @@ def test_snapshot_rebuilds_the_entry_of_a_changed_item(change):
     assert second[1] == PersistedFile.from_item(items[1])
 
 
-def test_snapshot_follows_the_queue_order_and_forgets_removed_items():
-    one, two, three = make_item(1), make_item(2), make_item(3)
+def test_snapshot_order_and_removed_items():
+    first, second, third = make_item(1), make_item(2), make_item(3)
     snapshot = QueueSnapshot()
-    snapshot.take([one, two, three])
-    entries = snapshot.take([three, one])
+    snapshot.take([first, second, third])
+    entries = snapshot.take([third, first])
     assert [entry.id for entry in entries] == ["file-3", "file-1"]
-    two.attempts = 5
+    second.attempts = 5
     # An item that comes back is built from its current fields.
-    assert snapshot.take([two])[0].attempts == 5
+    assert snapshot.take([second])[0].attempts == 5
 
 
 def test_mirror_with_snapshot_writes_current_fields():
